@@ -1,0 +1,23 @@
+package classifiers
+
+import "gonum.org/v1/gonum/mat"
+
+// Data is a set of packages as a pipeline sees them before preprocessing:
+// numeric feature columns and, when the feature set includes the text family,
+// per-package token counts that a vectoriser fitted on the training rows turns
+// into columns.
+type Data struct {
+	X      *mat.Dense           // rows = packages, columns = numeric features; may have 0 columns when only text is used
+	Tokens []map[string]float64 // per-row token counts; nil when the feature set has no text family
+}
+
+// Pipeline is preprocessing fitted on the training rows (scaler, text
+// vectoriser) followed by a classifier. Nothing about the rows passed to
+// Predict may influence what Fit learned.
+type Pipeline interface {
+	Fit(d Data, y []int) error
+	Predict(d Data) ([]float64, error)
+}
+
+// PipelineFactory builds a fresh, unfitted pipeline from a seed.
+type PipelineFactory func(seed int64) Pipeline
