@@ -1,0 +1,40 @@
+# pypimal — common tasks. The data folder is ../shared/data unless PYPIMAL_DATA says otherwise.
+GO      ?= go
+BIN     := bin/pypimal
+FUZZTIME ?= 10s
+
+.PHONY: run build test test-short bench lint fuzz clean
+
+# The main job (later: the paper experiment).
+run: build
+	$(BIN) dataset verify
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pypimal
+
+# All tests, including the ones over the whole embedded dataset.
+test:
+	$(GO) test -count=1 ./...
+
+# Unit tests only: skips the passes over the whole dataset.
+test-short:
+	$(GO) test -short ./...
+
+# Benchmarks; go test prints one table row per benchmark.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x ./... | grep -E '^(Benchmark|pkg:|ok|FAIL)'
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Runs every fuzz target briefly (FUZZTIME each).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

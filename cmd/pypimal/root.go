@@ -1,0 +1,75 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"golang.org/x/term"
+)
+
+// newRootCmd builds the command tree. Settings come from flags, then
+// PYPIMAL_* environment variables, then defaults (viper).
+func newRootCmd() *cobra.Command {
+	v := viper.New()
+	v.SetEnvPrefix("PYPIMAL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	v.AutomaticEnv()
+
+	root := &cobra.Command{
+		Use:           "pypimal",
+		Short:         "Detect malicious PyPI packages from static features (Samaana et al., SAC 2025, reproduced)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("data", "", "dataset folder with manifest.csv (env PYPIMAL_DATA; default ../shared/data beside the repository)")
+	root.PersistentFlags().Int("workers", 0, "parallel workers (env PYPIMAL_WORKERS; default: number of CPUs)")
+	_ = v.BindPFlag("data", root.PersistentFlags().Lookup("data"))
+	_ = v.BindPFlag("workers", root.PersistentFlags().Lookup("workers"))
+
+	root.AddCommand(newDatasetCmd(v))
+	return root
+}
+
+// dataDir resolves the dataset folder: --data, PYPIMAL_DATA, or
+// ../shared/data relative to the repository root (found by walking up from
+// the working directory to this module's go.mod).
+func dataDir(v *viper.Viper) string {
+	if d := v.GetString("data"); d != "" {
+		return d
+	}
+	if root, ok := repoRoot(); ok {
+		return filepath.Join(root, "..", "shared", "data")
+	}
+	return filepath.Join("..", "shared", "data")
+}
+
+func repoRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module pypimal\n") {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// progressWriter is stderr when it is a terminal outside CI, else nil: bars
+// in logs are noise.
+func progressWriter() io.Writer {
+	if os.Getenv("CI") != "" || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	return os.Stderr
+}
