@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"strconv"
@@ -101,8 +103,57 @@ func decompress(r io.Reader, comp string) (io.Reader, func(), error) {
 	return nil, nop, fmt.Errorf("%w: %q", ErrUnknownCompression, comp)
 }
 
+// maxXzDict bounds the LZMA2 dictionary an xz block may declare, as the zstd
+// window is bounded: the xz decoder allocates the declared dictionary when it
+// reaches a block, so a 300-byte file declaring 4 GiB would cost 4 GiB.
+const maxXzDict = 256 << 20
+
+// checkXzDicts refuses xz data holding a block header that declares a
+// dictionary over maxXzDict. Blocks cannot be found without decoding, so
+// every offset is tried with the decoder's own rules (one LZMA2 filter,
+// zero padding, CRC-32); the CRC is computed only for the rare offsets that
+// already parse as such a header.
+func checkXzDicts(data []byte) error {
+	for i := 0; i+12 <= len(data); i++ {
+		hlen := (int(data[i]) + 1) * 4
+		if data[i] == 0 || data[i+1]&0x3F != 0 || i+hlen > len(data) {
+			continue // index indicator, reserved flags, not one filter, or too short
+		}
+		h := data[i : i+hlen]
+		p := h[2 : hlen-4]
+		for _, present := range []bool{h[1]&0x40 != 0, h[1]&0x80 != 0} {
+			if _, n := binary.Uvarint(p); present && n > 0 {
+				p = p[n:]
+			} else if present {
+				p = nil
+			}
+		}
+		id, n := binary.Uvarint(p)
+		if n <= 0 || id != 0x21 || len(p) < n+2 || p[n] != 1 || p[n+1] > 40 {
+			continue
+		}
+		code := p[n+1]
+		dict := int64(2|code&1) << (11 + code>>1)
+		if code == 40 {
+			dict = 1<<32 - 1
+		}
+		if dict <= maxXzDict || bytes.ContainsFunc(p[n+2:], func(r rune) bool { return r != 0 }) {
+			continue
+		}
+		if binary.LittleEndian.Uint32(h[hlen-4:]) == crc32.ChecksumIEEE(h[:hlen-4]) {
+			return fmt.Errorf("%w: xz: block declares a %d-byte dictionary, limit %d", ErrCorrupt, dict, maxXzDict)
+		}
+	}
+	return nil
+}
+
 // readTar feeds every member of a (compressed) tar stream to c.
 func readTar(c *collector, data []byte, comp string) error {
+	if comp == compXz {
+		if err := checkXzDicts(data); err != nil {
+			return err
+		}
+	}
 	dec, closeDec, err := decompress(bytes.NewReader(data), comp)
 	if err != nil {
 		return err

@@ -122,6 +122,9 @@ func (c *collector) add(name string, typ entryType, size int64, executable bool,
 	if int64(len(data)) > c.lim.MaxFileBytes {
 		return &limitError{ErrFileTooLarge, fmt.Sprintf("%s is larger than %d bytes", printable(clean), c.lim.MaxFileBytes)}
 	}
+	if !utf8.ValidString(name) {
+		c.issue(name, ErrInvalidName, true) // kept under a repaired name
+	}
 	c.seen[clean] = true
 	c.files = append(c.files, File{
 		Path: clean, Size: int64(len(data)), Kind: Classify(clean, data), Executable: executable, Data: data,
@@ -139,7 +142,7 @@ func (c *collector) cleanPath(name string) (string, bool) {
 	}
 	p := name
 	if !utf8.ValidString(p) {
-		c.issue(name, ErrInvalidName, true)
+		// Recorded by add once the file is actually kept.
 		p = strings.ToValidUTF8(p, "\uFFFD")
 	}
 	p = strings.ReplaceAll(p, "\\", "/")
