@@ -1,0 +1,216 @@
+package pyast
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"time"
+	"unicode/utf8"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+)
+
+// Parser wraps one tree-sitter parser plus reusable buffers. It is not
+// safe for concurrent use; use one per goroutine or a Pool. Close frees the
+// C memory; a Parser that is garbage collected unclosed is freed too.
+type Parser struct {
+	sp      *sitter.Parser
+	cleanup runtime.Cleanup
+	// Buffers reused between files.
+	raw     []rawNode
+	nodes   []node
+	scratch []byte
+}
+
+// NewParser returns a parser for Python.
+func NewParser() (*Parser, error) {
+	t, err := getTables()
+	if err != nil {
+		return nil, err
+	}
+	sp := sitter.NewParser()
+	if err := sp.SetLanguage(t.lang); err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("pyast: set python language: %w", err)
+	}
+	p := &Parser{sp: sp}
+	// Safety net so parsers dropped without Close do not leak C memory.
+	p.cleanup = runtime.AddCleanup(p, func(sp *sitter.Parser) { sp.Close() }, sp)
+	return p, nil
+}
+
+// Close frees the parser. It is idempotent.
+func (p *Parser) Close() {
+	if p == nil || p.sp == nil {
+		return
+	}
+	p.cleanup.Stop()
+	p.sp.Close()
+	p.sp = nil
+	p.raw, p.nodes, p.scratch = nil, nil, nil
+}
+
+// Analyze parses src and returns the facts about it. src is not modified
+// or retained. A nil error means File is complete up to the documented
+// limits; syntax errors in src are reported in File, not as errors.
+func (p *Parser) Analyze(src []byte, opts Options) (f *File, err error) {
+	// The analysis is fuzzed to never panic; this only keeps one
+	// unforeseen input from taking down a whole batch.
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("pyast: analyze %d bytes: %w: %v", len(src), ErrInternal, r)
+			if p.sp != nil {
+				p.sp.Reset()
+			}
+		}
+	}()
+	return p.analyze(src, opts)
+}
+
+func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
+	if p == nil || p.sp == nil {
+		return nil, fmt.Errorf("pyast: analyze: %w", ErrClosed)
+	}
+	opts = opts.withDefaults()
+	f := &File{Bytes: len(src)}
+	scanText(src, f)
+
+	code := src
+	if len(src) > opts.MaxBytes {
+		if opts.RejectOversize {
+			return nil, fmt.Errorf("pyast: %d bytes, limit %d: %w", len(src), opts.MaxBytes, ErrTooLarge)
+		}
+		code = truncate(src, opts.MaxBytes)
+		f.Truncated = true
+	}
+	f.AnalyzedBytes = len(code)
+
+	if err := p.parseTree(code, opts.Timeout, f); err != nil {
+		return nil, err
+	}
+	a := newAnalysis(code, p.nodes, f, opts)
+	a.scratch = p.scratch[:0]
+	a.run()
+	p.scratch = a.scratch
+
+	// Keep buffers for the next file unless one huge file inflated them.
+	if cap(p.nodes) > 1<<20 {
+		p.raw, p.nodes = nil, nil
+	}
+	if cap(p.scratch) > 1<<20 {
+		p.scratch = nil
+	}
+	return f, nil
+}
+
+// parseTree parses code and copies the tree into p.nodes.
+func (p *Parser) parseTree(code []byte, timeout time.Duration, f *File) error {
+	tree, err := p.parse(code, timeout)
+	if err != nil {
+		return err
+	}
+	defer tree.Close()
+	f.HasError = tree.RootNode().HasError()
+	p.raw, p.nodes, f.MaxDepth = flatten(tree, mustTables(), uint32(len(code)), p.raw, p.nodes)
+	return nil
+}
+
+// readChunk bounds how much source tree-sitter's read callback copies at a
+// time; the binding copies the returned slice on every call, and error
+// recovery can re-read from earlier offsets.
+const readChunk = 64 << 10
+
+func (p *Parser) parse(code []byte, timeout time.Duration) (*sitter.Tree, error) {
+	read := func(i int, _ sitter.Point) []byte {
+		if i < 0 || i >= len(code) {
+			return nil
+		}
+		return code[i:min(len(code), i+readChunk)]
+	}
+	var popts *sitter.ParseOptions
+	if timeout > 0 {
+		deadline := time.Now().Add(timeout)
+		popts = &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+			return time.Now().After(deadline)
+		}}
+	}
+	tree := p.sp.ParseWithOptions(read, nil, popts)
+	if tree == nil {
+		// A cancelled parse keeps partial state meant for resuming.
+		p.sp.Reset()
+		if timeout > 0 {
+			return nil, fmt.Errorf("pyast: parse %d bytes after %v: %w", len(code), timeout, ErrTimeout)
+		}
+		return nil, fmt.Errorf("pyast: parse %d bytes: %w: tree-sitter returned no tree", len(code), ErrInternal)
+	}
+	return tree, nil
+}
+
+// truncate cuts src to at most n bytes, preferring the end of a line so
+// the parser does not see half a token, else a UTF-8 boundary.
+func truncate(src []byte, n int) []byte {
+	cut := src[:n]
+	if i := bytes.LastIndexByte(cut, '\n'); i >= 0 && i >= n-64<<10 {
+		return cut[:i+1]
+	}
+	for k := 0; k < utf8.UTFMax && len(cut) > 0 && !utf8.RuneStart(src[len(cut)]); k++ {
+		cut = cut[:len(cut)-1]
+	}
+	return cut
+}
+
+// Pool hands out Parsers to concurrent workers. Parsers beyond the pool's
+// capacity are closed when returned.
+type Pool struct {
+	free chan *Parser
+}
+
+// NewPool returns a pool keeping at most size idle parsers.
+func NewPool(size int) *Pool {
+	return &Pool{free: make(chan *Parser, max(size, 0))}
+}
+
+// Get returns an idle parser or a new one.
+func (pl *Pool) Get() (*Parser, error) {
+	select {
+	case p := <-pl.free:
+		return p, nil
+	default:
+		return NewParser()
+	}
+}
+
+// Put returns p to the pool, or closes it when the pool is full.
+func (pl *Pool) Put(p *Parser) {
+	if p == nil || p.sp == nil {
+		return
+	}
+	select {
+	case pl.free <- p:
+	default:
+		p.Close()
+	}
+}
+
+// Analyze runs Parser.Analyze on a pooled parser.
+func (pl *Pool) Analyze(src []byte, opts Options) (*File, error) {
+	p, err := pl.Get()
+	if err != nil {
+		return nil, err
+	}
+	defer pl.Put(p)
+	return p.Analyze(src, opts)
+}
+
+// Close closes the idle parsers. Parsers handed out and Put later are
+// pooled again, so call Close after all workers are done.
+func (pl *Pool) Close() {
+	for {
+		select {
+		case p := <-pl.free:
+			p.Close()
+		default:
+			return
+		}
+	}
+}
