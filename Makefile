@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/pypimal
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short bench lint fuzz clean
+.PHONY: run build test test-short bench lint fuzz docs clean
 
 # The main job (later: the paper experiment).
 run: build
@@ -35,6 +35,10 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Regenerates docs/features.md from the catalogue (a test fails when stale).
+docs: build
+	$(BIN) features list > docs/features.md
 
 clean:
 	rm -rf bin

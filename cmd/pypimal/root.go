@@ -28,9 +28,13 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().String("data", "", "dataset folder with manifest.csv (env PYPIMAL_DATA; default ../shared/data beside the repository)")
 	root.PersistentFlags().Int("workers", 0, "parallel workers (env PYPIMAL_WORKERS; default: number of CPUs)")
 	_ = v.BindPFlag("data", root.PersistentFlags().Lookup("data"))
-	_ = v.BindPFlag("workers", root.PersistentFlags().Lookup("workers"))
+	root.PersistentFlags().String("cache-dir", "", "feature cache folder (env PYPIMAL_CACHE_DIR; default cache/ in the repository)")
+	root.PersistentFlags().Bool("no-cache", false, "compute every feature row afresh, neither reading nor writing the cache")
+	for _, f := range []string{"workers", "cache-dir", "no-cache"} {
+		_ = v.BindPFlag(f, root.PersistentFlags().Lookup(f))
+	}
 
-	root.AddCommand(newDatasetCmd(v))
+	root.AddCommand(newDatasetCmd(v), newFeaturesCmd(v), newExtractCmd(v))
 	return root
 }
 

@@ -1,0 +1,113 @@
+package featuresets
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Cache stores one feature row per archive, keyed by the archive's sha256
+// and the extractor version. Entries are written atomically (temp file and
+// rename) and checked on read: a stale, foreign or corrupt entry is a miss
+// and gets recomputed, never trusted.
+type Cache struct {
+	Dir string
+}
+
+type cacheEntry struct {
+	Version      int
+	SHA256       string
+	Catalogue    uint64 // hash of the feature names, in order
+	Values       []float64
+	Tokens       map[string]int
+	PythonErrors int
+	Findings     []Finding
+}
+
+var catalogueHash = func() uint64 {
+	h := fnv.New64a()
+	for _, n := range Names() {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}()
+
+func (c *Cache) path(sha string) (string, error) {
+	sha = strings.ToLower(sha)
+	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("cache: bad sha256 %q", sha)
+	}
+	return filepath.Join(c.Dir, fmt.Sprintf("v%d", ExtractorVersion), sha[:2], sha+".gob"), nil
+}
+
+// Get returns the cached row for an archive, or false on a miss (absent,
+// stale or corrupt entry).
+func (c *Cache) Get(sha string) (*Row, bool) {
+	p, err := c.path(sha)
+	if err != nil {
+		return nil, false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) < 4 {
+		return nil, false
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, false
+	}
+	var e cacheEntry
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&e); err != nil {
+		return nil, false
+	}
+	if e.Version != ExtractorVersion || !strings.EqualFold(e.SHA256, sha) || e.Catalogue != catalogueHash || len(e.Values) != len(catalogue) {
+		return nil, false
+	}
+	return &Row{Values: e.Values, Tokens: e.Tokens, PythonErrors: e.PythonErrors, Findings: e.Findings}, true
+}
+
+// Put stores a row atomically.
+func (c *Cache) Put(sha string, r *Row) error {
+	p, err := c.path(sha)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	e := cacheEntry{Version: ExtractorVersion, SHA256: strings.ToLower(sha), Catalogue: catalogueHash,
+		Values: r.Values, Tokens: r.Tokens, PythonErrors: r.PythonErrors, Findings: r.Findings}
+	if err := gob.NewEncoder(&buf).Encode(&e); err != nil {
+		return fmt.Errorf("cache: encode: %w", err)
+	}
+	buf.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(buf.Bytes())))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return writeAtomic(p, buf.Bytes())
+}
+
+// writeAtomic writes data to a temp file beside name and renames it into
+// place, so readers never see a partial entry.
+func writeAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cache: write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package featuresets
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"pypimal/dataset"
+	"pypimal/featuresets/pyast"
+)
+
+// ExtractorVersion changes whenever a feature's definition or computation
+// changes; cached rows of another version are recomputed.
+const ExtractorVersion = 1
+
+// MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
+// files (generated tables, vendored bundles) are cut at a line end and
+// counted in the text-level features as a whole.
+const MaxPythonBytes = 1 << 20
+
+// Row is one package's features: numeric values in catalogue order and the
+// token counts of the text family.
+type Row struct {
+	ID     string
+	Values []float64
+	Tokens map[string]int
+	// PythonErrors counts .py files the analyser could not read (they are
+	// left out of the code features).
+	PythonErrors int
+	Findings     []Finding
+}
+
+// facts are computed once per package; every feature reads them.
+type facts struct {
+	pkg   *dataset.Package
+	meta  metaFacts
+	files fileFacts
+	code  codeFacts
+}
+
+// Extractor computes feature rows. It owns a Python parser and is not safe
+// for concurrent use: give each worker its own.
+type Extractor struct {
+	parser *pyast.Parser
+}
+
+// NewExtractor returns an extractor; Close it to free the parser.
+func NewExtractor() (*Extractor, error) {
+	p, err := pyast.NewParser()
+	if err != nil {
+		return nil, fmt.Errorf("featuresets: %w", err)
+	}
+	return &Extractor{parser: p}, nil
+}
+
+// Close frees the parser.
+func (e *Extractor) Close() { e.parser.Close() }
+
+// Extract computes the features of one package. A Python file the parser
+// cannot analyse is counted in Row.PythonErrors, not returned as an error:
+// unparsable code is itself a signal.
+func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
+	f := &facts{pkg: p}
+	f.meta = newMetaFacts(f)
+	f.files = newFileFacts(p)
+	row := &Row{ID: p.ID()}
+	for i := range p.Files {
+		fl := &p.Files[i]
+		if fl.Kind != dataset.KindPython {
+			continue
+		}
+		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes})
+		if err != nil {
+			row.PythonErrors++
+			f.code.pyFiles++
+			continue
+		}
+		f.code.addFile(fl.Path, pf)
+	}
+	if p.File("setup.py") == nil {
+		f.code.setupIncomplete = false
+	}
+	row.Values = make([]float64, len(catalogue))
+	for i, d := range catalogue {
+		v := d.value(f)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("featuresets: %s: feature %s is %v", p.ID(), d.Name, v)
+		}
+		row.Values[i] = v
+	}
+	row.Tokens = topTokens(f.code.tokens, MaxDistinctTokens)
+	row.Findings = f.code.findings
+	return row, nil
+}
+
+// MaxDistinctTokens bounds the distinct tokens kept per package: the most
+// frequent ones, ties broken lexically. A large benign package has tens of
+// thousands of distinct words, almost all too rare to enter a top-K
+// vocabulary; keeping them would make tokens.tsv and memory grow with the
+// biggest packages rather than with the dataset.
+const MaxDistinctTokens = 500
+
+// topTokens returns the n most frequent tokens of counts (all when there are
+// no more than n), deterministically.
+func topTokens(counts map[string]int, n int) map[string]int {
+	if len(counts) <= n {
+		return counts
+	}
+	keys := make([]string, 0, len(counts))
+	for t := range counts {
+		keys = append(keys, t)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if ci, cj := counts[keys[i]], counts[keys[j]]; ci != cj {
+			return ci > cj
+		}
+		return keys[i] < keys[j]
+	})
+	out := make(map[string]int, n)
+	for _, t := range keys[:n] {
+		out[t] = counts[t]
+	}
+	return out
+}
+
+// SortedTokens returns the row's tokens in lexical order, for stable output.
+func (r *Row) SortedTokens() []string {
+	out := make([]string, 0, len(r.Tokens))
+	for t := range r.Tokens {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
