@@ -9,9 +9,9 @@ import (
 // features. Sets are defined in experiment configs; DefaultSets are the
 // paper's eight (our reconstruction, DESIGN §3).
 type Set struct {
-	Name     string   `mapstructure:"name" json:"name"`
-	Families []Family `mapstructure:"families" json:"families,omitempty"`
-	Features []string `mapstructure:"features" json:"features,omitempty"`
+	Name     string   `mapstructure:"name" json:"name" yaml:"name"`
+	Families []Family `mapstructure:"families" json:"families,omitempty" yaml:"families,omitempty"`
+	Features []string `mapstructure:"features" json:"features,omitempty" yaml:"features,omitempty"`
 }
 
 // DefaultSets are the eight feature sets of DESIGN §3.

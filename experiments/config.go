@@ -1,0 +1,380 @@
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+
+	"pypimal/classifiers"
+	"pypimal/dataset"
+	"pypimal/featuresets"
+)
+
+// Config is one experiment, read from YAML (experiments/*.yaml), the
+// PYPIMAL_* environment and flags, in increasing priority. Every key is
+// documented in the README; an unknown key is an error.
+type Config struct {
+	Name    string `mapstructure:"name" yaml:"name"`       // results go to <output>/<name>
+	Data    string `mapstructure:"data" yaml:"data"`       // dataset folder; "" = ../shared/data beside the repository
+	Output  string `mapstructure:"output" yaml:"output"`   // results folder; "" = results/ in the repository
+	Cache   string `mapstructure:"cache" yaml:"cache"`     // feature cache folder; "" = cache/ in the repository; "off" disables it
+	Seed    int64  `mapstructure:"seed" yaml:"seed"`       // every random choice derives from it
+	Workers int    `mapstructure:"workers" yaml:"workers"` // parallel workers; 0 = number of CPUs
+
+	Split       Split             `mapstructure:"split" yaml:"split"`
+	FeatureSets []featuresets.Set `mapstructure:"feature_sets" yaml:"feature_sets"` // empty = the eight default sets
+	// Leaky lists the variants run: false = without leaky features (the
+	// headline), true = with them.
+	Leaky        []bool   `mapstructure:"leaky" yaml:"leaky"`
+	Models       []string `mapstructure:"models" yaml:"models"`             // rf dt svm mlp nb lr stacking intersection
+	ClassWeight  string   `mapstructure:"class_weight" yaml:"class_weight"` // "" (none) or balanced
+	Stacking     []string `mapstructure:"stacking" yaml:"stacking"`         // base models of the stacking ensemble
+	Intersection []string `mapstructure:"intersection" yaml:"intersection"` // the models that must all agree
+	Text         Text     `mapstructure:"text" yaml:"text"`
+	CV           CV       `mapstructure:"cv" yaml:"cv"`
+
+	Importance ImportanceConfig `mapstructure:"importance" yaml:"importance"`
+	Baselines  BaselinesConfig  `mapstructure:"baselines" yaml:"baselines"`
+}
+
+// Split chooses the training and test rows. Each side is a list of
+// selectors; a row belongs to the side when any selector matches it.
+type Split struct {
+	Train []Selector `mapstructure:"train" yaml:"train"`
+	Test  []Selector `mapstructure:"test" yaml:"test"` // empty: cross-validation only
+}
+
+// Selector matches manifest rows: every given condition must hold.
+type Selector struct {
+	Label       string   `mapstructure:"label" yaml:"label"`               // malicious or benign; "" = both
+	PaperSplit  []string `mapstructure:"paper_split" yaml:"paper_split"`   // train, test, pool; empty = any
+	AddedBefore string   `mapstructure:"added_before" yaml:"added_before"` // YYYY-MM-DD, exclusive; rows without a date do not match
+	AddedFrom   string   `mapstructure:"added_from" yaml:"added_from"`     // YYYY-MM-DD, inclusive; rows without a date do not match
+}
+
+// Text tunes the vectoriser of the text family, fitted per training fold.
+type Text struct {
+	MinDF       int  `mapstructure:"min_df" yaml:"min_df"`
+	MaxFeatures int  `mapstructure:"max_features" yaml:"max_features"`
+	RankByCount bool `mapstructure:"rank_by_count" yaml:"rank_by_count"`
+}
+
+// CV is the cross-validation protocol on the training rows.
+type CV struct {
+	K       int  `mapstructure:"k" yaml:"k"`
+	Repeats int  `mapstructure:"repeats" yaml:"repeats"`
+	Group   bool `mapstructure:"group" yaml:"group"` // never split a malware cluster across folds
+}
+
+// ImportanceConfig tunes permutation importance.
+type ImportanceConfig struct {
+	Enabled bool   `mapstructure:"enabled" yaml:"enabled"`
+	Model   string `mapstructure:"model" yaml:"model"`
+	Set     string `mapstructure:"set" yaml:"set"`
+	Leaky   bool   `mapstructure:"leaky" yaml:"leaky"`
+	Repeats int    `mapstructure:"repeats" yaml:"repeats"`
+}
+
+// BaselinesConfig turns on the bandit/packj comparison.
+type BaselinesConfig struct {
+	Enabled       bool   `mapstructure:"enabled" yaml:"enabled"`
+	Bandit        bool   `mapstructure:"bandit" yaml:"bandit"`
+	BanditTimeout string `mapstructure:"bandit_timeout" yaml:"bandit_timeout"` // Go duration, e.g. 60s
+	Packj         string `mapstructure:"packj" yaml:"packj"`                   // packj-static.jsonl; "" = ../shared/baselines/packj/packj-static.jsonl
+	PackjReports  string `mapstructure:"packj_reports" yaml:"packj_reports"`   // folder of live packj JSON reports (optional)
+	Split         string `mapstructure:"split" yaml:"split"`                   // rows to run on: test (default) or train+test
+}
+
+// Models the runner knows besides the classifiers registry.
+const (
+	ModelStacking     = "stacking"
+	ModelIntersection = "intersection"
+)
+
+// Defaults are the paper experiment's settings; a config file overrides
+// any of them.
+func Defaults() map[string]any {
+	return map[string]any{
+		"name":    "paper",
+		"data":    "",
+		"output":  "",
+		"cache":   "",
+		"seed":    42,
+		"workers": 0,
+		"split": map[string]any{
+			"train": []any{map[string]any{"paper_split": []any{"train"}}},
+			"test":  []any{map[string]any{"paper_split": []any{"test"}}},
+		},
+		"feature_sets": []any{},
+		"leaky":        []any{false, true},
+		"models":       []any{"rf", "dt", "svm", "mlp", "nb", "lr", ModelStacking},
+		"class_weight": "",
+		"stacking":     []any{"rf", "dt", "svm", "mlp", "nb", "lr"},
+		"intersection": []any{"rf", "svm", "mlp"},
+		"text":         map[string]any{"min_df": 2, "max_features": 500, "rank_by_count": false},
+		"cv":           map[string]any{"k": 10, "repeats": 1, "group": false},
+		"importance":   map[string]any{"enabled": true, "model": "rf", "set": "all", "leaky": false, "repeats": 5},
+		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
+	}
+}
+
+// LoadConfig reads an experiment config: defaults, then the YAML file (if
+// path is not empty), then PYPIMAL_* environment variables (PYPIMAL_SEED,
+// PYPIMAL_CV_K, …), then the overrides (flag values by key). Unknown keys
+// and invalid values are errors.
+func LoadConfig(path string, overrides map[string]any) (*Config, error) {
+	v := viper.New()
+	for k, val := range Defaults() {
+		v.SetDefault(k, val)
+	}
+	v.SetEnvPrefix("PYPIMAL")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	for k, val := range overrides {
+		v.Set(k, val)
+	}
+	var c Config
+	// Unused keys are errors: a typo must not silently run the default.
+	strict := func(dc *mapstructure.DecoderConfig) { dc.ErrorUnused = true }
+	if err := v.Unmarshal(&c, strict); err != nil {
+		return nil, fmt.Errorf("config %s: %w", displayPath(path), err)
+	}
+	if len(c.FeatureSets) == 0 {
+		c.FeatureSets = featuresets.DefaultSets()
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", displayPath(path), err)
+	}
+	return &c, nil
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "(defaults)"
+	}
+	return p
+}
+
+// Validate checks the config before any work starts.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if strings.TrimSpace(c.Name) == "" || strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
+		bad("name %q: want a plain folder name", c.Name)
+	}
+	if c.Data != "" {
+		if st, err := os.Stat(filepath.Join(c.Data, "manifest.csv")); err != nil || st.IsDir() {
+			bad("data %q: no manifest.csv there", c.Data)
+		}
+	}
+	if c.Workers < 0 {
+		bad("workers %d: must be ≥ 0", c.Workers)
+	}
+	if len(c.Split.Train) == 0 {
+		bad("split.train: no selector")
+	}
+	for side, sels := range map[string][]Selector{"train": c.Split.Train, "test": c.Split.Test} {
+		for i, s := range sels {
+			if err := s.validate(); err != nil {
+				bad("split.%s[%d]: %v", side, i, err)
+			}
+		}
+	}
+	if len(c.Leaky) == 0 {
+		bad("leaky: list at least one variant (false, true)")
+	}
+	seenSet := map[string]bool{}
+	for _, s := range c.FeatureSets {
+		if seenSet[s.Name] {
+			bad("feature set %q defined twice", s.Name)
+		}
+		seenSet[s.Name] = true
+		for _, leaky := range []bool{false, true} {
+			if _, err := s.Resolve(featuresets.Catalogue(), leaky); err != nil {
+				bad("%v", err)
+				break
+			}
+		}
+	}
+	if len(c.Models) == 0 {
+		bad("models: none listed")
+	}
+	switch cw := classifiers.ClassWeight(c.ClassWeight); cw {
+	case classifiers.ClassWeightNone, classifiers.ClassWeightBalanced:
+	default:
+		bad("class_weight %q: want \"\" (none) or balanced", c.ClassWeight)
+	}
+	for _, m := range c.Models {
+		switch m {
+		case ModelStacking, ModelIntersection:
+			continue
+		}
+		if _, err := c.Spec(m); err != nil {
+			bad("models: %v", err)
+		}
+	}
+	if slices.Contains(c.Models, ModelStacking) {
+		if len(c.Stacking) < 2 {
+			bad("stacking: list at least two base models")
+		}
+		for _, m := range c.Stacking {
+			if _, err := c.Spec(m); err != nil {
+				bad("stacking: %v", err)
+			}
+		}
+	}
+	if slices.Contains(c.Models, ModelIntersection) {
+		if len(c.Intersection) < 2 {
+			bad("intersection: list at least two models")
+		}
+		for _, m := range c.Intersection {
+			if _, err := c.Spec(m); err != nil {
+				bad("intersection: %v", err)
+			}
+		}
+	}
+	if c.Text.MinDF < 1 || c.Text.MaxFeatures < 1 {
+		bad("text: min_df and max_features must be ≥ 1")
+	}
+	if c.CV.K < 2 {
+		bad("cv.k %d: must be ≥ 2", c.CV.K)
+	}
+	if c.CV.Repeats < 1 {
+		bad("cv.repeats %d: must be ≥ 1", c.CV.Repeats)
+	}
+	if c.Importance.Enabled {
+		if !slices.Contains(c.Models, c.Importance.Model) {
+			bad("importance.model %q is not among models %v", c.Importance.Model, c.Models)
+		}
+		if !seenSet[c.Importance.Set] {
+			bad("importance.set %q is not a feature set of this config", c.Importance.Set)
+		}
+		if !slices.Contains(c.Leaky, c.Importance.Leaky) {
+			bad("importance.leaky %v is not among the leaky variants run %v", c.Importance.Leaky, c.Leaky)
+		}
+		if c.Importance.Repeats < 1 {
+			bad("importance.repeats %d: must be ≥ 1", c.Importance.Repeats)
+		}
+	}
+	if c.Baselines.Enabled {
+		switch c.Baselines.Split {
+		case "test", "train+test":
+		default:
+			bad("baselines.split %q: want test or train+test", c.Baselines.Split)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s Selector) validate() error {
+	switch s.Label {
+	case "", dataset.Malicious, dataset.Benign:
+	default:
+		return fmt.Errorf("label %q: want malicious or benign", s.Label)
+	}
+	for _, p := range s.PaperSplit {
+		switch p {
+		case "train", "test", "pool":
+		default:
+			return fmt.Errorf("paper_split %q: want train, test or pool", p)
+		}
+	}
+	for _, d := range []string{s.AddedBefore, s.AddedFrom} {
+		if d != "" && !isDate(d) {
+			return fmt.Errorf("date %q: want YYYY-MM-DD", d)
+		}
+	}
+	return nil
+}
+
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, r := range s {
+		if i != 4 && i != 7 && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Match reports whether row r is selected.
+func (s Selector) Match(r dataset.Row) bool {
+	if s.Label != "" && r.Label != s.Label {
+		return false
+	}
+	if len(s.PaperSplit) > 0 && !slices.Contains(s.PaperSplit, r.PaperSplit) {
+		return false
+	}
+	// Dates are YYYY-MM-DD, so string order is date order.
+	if s.AddedBefore != "" && (r.Added == "" || r.Added >= s.AddedBefore) {
+		return false
+	}
+	if s.AddedFrom != "" && (r.Added == "" || r.Added < s.AddedFrom) {
+		return false
+	}
+	return true
+}
+
+func matchAny(sels []Selector, r dataset.Row) bool {
+	for _, s := range sels {
+		if s.Match(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Sides splits manifest rows into training and test rows, in manifest
+// order. A row selected by both sides is an error: it would be tested on
+// a model that saw it.
+func (sp Split) Sides(rows []dataset.Row) (train, test []dataset.Row, err error) {
+	for _, r := range rows {
+		inTrain, inTest := matchAny(sp.Train, r), matchAny(sp.Test, r)
+		switch {
+		case inTrain && inTest:
+			return nil, nil, fmt.Errorf("split: row %s is selected for both train and test", r.ID)
+		case inTrain:
+			train = append(train, r)
+		case inTest:
+			test = append(test, r)
+		}
+	}
+	if len(train) == 0 {
+		return nil, nil, fmt.Errorf("split: no training rows selected")
+	}
+	return train, test, nil
+}
+
+// Spec returns a registered model with the config's class weight; models
+// without class weights (mlp, nb) keep their default.
+func (c *Config) Spec(name string) (classifiers.ModelSpec, error) {
+	s, err := classifiers.ByName(name)
+	if err != nil {
+		return s, err
+	}
+	cw := classifiers.ClassWeight(c.ClassWeight)
+	if cw == classifiers.ClassWeightNone || !s.SupportsClassWeight() {
+		return s, nil
+	}
+	return s.WithClassWeight(cw)
+}
+
+// VectoriserParams returns the text settings for classifiers.
+func (c *Config) VectoriserParams() classifiers.VectoriserParams {
+	return classifiers.VectoriserParams{MinDF: c.Text.MinDF, MaxFeatures: c.Text.MaxFeatures, RankByCount: c.Text.RankByCount}
+}
