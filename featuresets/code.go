@@ -315,11 +315,20 @@ var shellPayloadRe = regexp.MustCompile(`powershell(\.exe)?\b.*\s-(e|ec|enc|enco
 	`\bcmd(\.exe)?\s+/c\s|\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|/dev/tcp/|` +
 	`certutil(\.exe)?\s+.*-urlcache|\bmshta(\.exe)?\s|bitsadmin(\.exe)?\s+/transfer|\bnc(at)?\s+(-\w+\s+)*-e\s`)
 
+// shellHints are substrings every shellPayloadRe match contains; checking
+// them first keeps the regular expression off ordinary strings.
+var shellHints = []string{"powershell", "cmd", "curl", "wget", "/dev/tcp/", "certutil", "mshta", "bitsadmin", "nc ", "ncat"}
+
 func isShellPayload(low string) bool {
 	if len(low) < 8 || len(low) > 1<<16 {
 		return false
 	}
-	return shellPayloadRe.MatchString(low)
+	for _, h := range shellHints {
+		if strings.Contains(low, h) {
+			return shellPayloadRe.MatchString(low)
+		}
+	}
+	return false
 }
 
 func entropy(s string) float64 {

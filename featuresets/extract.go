@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"pypimal/dataset"
 	"pypimal/featuresets/pyast"
@@ -42,6 +43,9 @@ type facts struct {
 // for concurrent use: give each worker its own.
 type Extractor struct {
 	parser *pyast.Parser
+	// ParseTime accumulates the time spent in the Python parser and
+	// analyser, to report the share of extraction spent parsing.
+	ParseTime time.Duration
 }
 
 // NewExtractor returns an extractor; Close it to free the parser.
@@ -69,7 +73,9 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 		if fl.Kind != dataset.KindPython {
 			continue
 		}
+		start := time.Now()
 		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes})
+		e.ParseTime += time.Since(start)
 		if err != nil {
 			row.PythonErrors++
 			f.code.pyFiles++

@@ -25,6 +25,7 @@ type Options struct {
 // Timing splits extraction time, summed over workers.
 type Timing struct {
 	Load, Extract time.Duration
+	Parse         time.Duration // part of Extract spent parsing and analysing Python
 	CacheHits     int
 	CacheErrors   int // rows computed but not stored
 }
@@ -95,6 +96,7 @@ feed:
 	for _, tm := range timings {
 		total.Load += tm.Load
 		total.Extract += tm.Extract
+		total.Parse += tm.Parse
 		total.CacheHits += tm.CacheHits
 		total.CacheErrors += tm.CacheErrors
 	}
@@ -134,8 +136,10 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: dataset.Reason(err).Error(), Detail: detail}
 	}
 	start = time.Now()
+	parse := ex.ParseTime
 	r, err = ex.Extract(p)
 	tm.Extract += time.Since(start)
+	tm.Parse += ex.ParseTime - parse
 	if err != nil {
 		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: err.Error()}
 	}
