@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"pypimal/experiments"
+	"pypimal/experiments/runner"
+	"pypimal/reports"
+)
+
+func newRunCmd(v *viper.Viper) *cobra.Command {
+	var seed int64
+	var output string
+	cmd := &cobra.Command{
+		Use:   "run [CONFIG]",
+		Short: "Run an experiment (default experiments/paper.yaml) and write results/<name>/",
+		Long: "Runs the experiment a config describes: features for the chosen rows (cached), cross-validation of\n" +
+			"every feature set × model on the training rows, the fit on all training rows scored on the test rows,\n" +
+			"permutation importance, and the report (tables, plots, report.md, run.json, predictions.csv).\n" +
+			"A run that is interrupted and started again reuses cached features and finished cells.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			} else if root, ok := repoRoot(); ok {
+				path = filepath.Join(root, "experiments", "paper.yaml")
+			}
+			overrides := map[string]any{}
+			if cmd.Flags().Changed("seed") {
+				overrides["seed"] = seed
+			}
+			if cmd.Flags().Changed("output") {
+				overrides["output"] = output
+			}
+			if f := cmd.Flags().Lookup("workers"); f != nil && f.Changed {
+				overrides["workers"] = v.GetInt("workers")
+			}
+			if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
+				overrides["data"] = v.GetString("data")
+			}
+			cfg, err := experiments.LoadConfig(path, overrides)
+			if err != nil {
+				return err
+			}
+			return runExperiment(cmd, v, cfg)
+		},
+	}
+	cmd.Flags().Int64Var(&seed, "seed", 0, "override the config's seed")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "results folder (default results/ in the repository); the run writes <output>/<name>/")
+	return cmd
+}
+
+// runOptions resolves the folders a config leaves empty.
+func runOptions(v *viper.Viper, cfg *experiments.Config, w io.Writer) runner.Options {
+	opt := runner.Options{DataDir: cfg.Data, Progress: progressWriter(), Log: w}
+	if opt.DataDir == "" {
+		opt.DataDir = dataDir(v)
+	}
+	out := cfg.Output
+	if out == "" {
+		out = "results"
+		if root, ok := repoRoot(); ok {
+			out = filepath.Join(root, "results")
+		}
+	}
+	opt.OutDir = filepath.Join(out, cfg.Name)
+	switch {
+	case cfg.Cache == "off" || v.GetBool("no-cache"):
+	case cfg.Cache != "":
+		opt.CacheDir = cfg.Cache
+	default:
+		if c := extractOptions(v).Cache; c != nil {
+			opt.CacheDir = c.Dir
+		}
+	}
+	return opt
+}
+
+func runExperiment(cmd *cobra.Command, v *viper.Viper, cfg *experiments.Config) error {
+	w := cmd.OutOrStdout()
+	started := time.Now()
+	opt := runOptions(v, cfg, cmd.ErrOrStderr())
+	if _, err := os.Stat(filepath.Join(opt.DataDir, "manifest.csv")); err != nil {
+		return fmt.Errorf("dataset folder %s: %w", opt.DataDir, err)
+	}
+	out, err := runner.Run(cmd.Context(), cfg, opt)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if cfg.Baselines.Enabled {
+		rel, tools, err := runBaselines(cmd.Context(), cfg, opt, out)
+		if err != nil {
+			return err
+		}
+		out.Results.BaselinesReport = rel
+		out.Timings["baselines"] = time.Since(t0).Seconds()
+		defer func() { _ = tools }()
+		t0 = time.Now()
+	}
+	files, err := reports.WriteAll(opt.OutDir, out.Results)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	out.Timings["reports"] = time.Since(t0).Seconds()
+	out.Timings["total"] = time.Since(started).Seconds()
+	info := runner.NewRunInfo(cfg, opt, out, started)
+	if err := info.Write(opt.OutDir); err != nil {
+		return fmt.Errorf("run.json: %w", err)
+	}
+	fmt.Fprintf(w, "%s: %d tables, %d plots, report %s (%.0fs)\n", cfg.Name, len(files.Tables), len(files.Plots),
+		filepath.Join(opt.OutDir, "report.md"), out.Timings["total"])
+	printHeadline(w, out.Results)
+	return nil
+}
+
+// printHeadline prints the best cells without leaky features.
+func printHeadline(w io.Writer, r *reports.Results) {
+	var bestCV, bestTest *reports.Cell
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Leaky {
+			continue
+		}
+		if bestCV == nil || c.CV.F1.Mean > bestCV.CV.F1.Mean {
+			bestCV = c
+		}
+		if c.Test != nil && (bestTest == nil || c.Test.F1 > bestTest.Test.F1) {
+			bestTest = c
+		}
+	}
+	if bestCV != nil {
+		fmt.Fprintf(w, "best CV F1 (no leaky features): %.3f ± %.3f, %s on %s (paper: %.3f)\n",
+			bestCV.CV.F1.Mean, bestCV.CV.F1.Std, bestCV.Model, bestCV.Set, reports.PaperCVF1)
+	}
+	if bestTest != nil {
+		fmt.Fprintf(w, "best test F1 (no leaky features): %.3f, %s on %s (paper: %.2f)\n",
+			bestTest.Test.F1, bestTest.Model, bestTest.Set, reports.PaperTestF1)
+	}
+}

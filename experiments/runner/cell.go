@@ -1,0 +1,309 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+
+	"pypimal/classifiers"
+	"pypimal/experiments"
+	"pypimal/featuresets"
+	"pypimal/reports"
+)
+
+// grid runs cells: one (feature set, leaky, model) each.
+type grid struct {
+	cfg         *experiments.Config
+	train, test *Split
+	folds       [][]experiments.Fold
+	cellDir     string
+	digest      string
+	logf        func(string, ...any)
+}
+
+// cellResult is a finished cell, as stored in cells/<key>.json.
+type cellResult struct {
+	Key        string
+	Set        string
+	Leaky      bool
+	Model      string
+	Threshold  float64
+	Folds      []experiments.Metrics
+	Test       *experiments.Metrics `json:",omitempty"`
+	TestScores []float64            `json:",omitempty"`
+}
+
+func (c *cellResult) reportCell() reports.Cell {
+	return reports.Cell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, CV: experiments.Summarize(c.Folds), Test: c.Test}
+}
+
+// cellKey identifies a cell's inputs: anything that changes its numbers
+// changes the key, so a reused cell is always the cell that would be
+// computed.
+func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
+	k := struct {
+		Version     int
+		Features    []string
+		Digest      string
+		Seed        int64
+		CV          experiments.CV
+		Text        experiments.Text
+		ClassWeight string
+		Set         featuresets.Set
+		Leaky       bool
+		Model       string
+		Members     []string
+		Train, Test int
+	}{featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
+		set, leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows)}
+	b, _ := json.Marshal(k)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+func (g *grid) members(model string) []string {
+	switch model {
+	case experiments.ModelStacking:
+		return g.cfg.Stacking
+	case experiments.ModelIntersection:
+		return g.cfg.Intersection
+	}
+	return nil
+}
+
+// factory returns the pipeline factory of a model and its threshold.
+func (g *grid) factory(model string) (classifiers.PipelineFactory, float64, error) {
+	text := g.cfg.VectoriserParams()
+	switch model {
+	case experiments.ModelStacking:
+		var bases []classifiers.PipelineFactory
+		for _, m := range g.cfg.Stacking {
+			s, err := g.cfg.Spec(m)
+			if err != nil {
+				return nil, 0, err
+			}
+			bases = append(bases, s.Pipeline(text))
+		}
+		return classifiers.StackingFactory(bases), experiments.ProbaThreshold, nil
+	case experiments.ModelIntersection:
+		var members []classifiers.IntersectionMember
+		for _, m := range g.cfg.Intersection {
+			s, err := g.cfg.Spec(m)
+			if err != nil {
+				return nil, 0, err
+			}
+			members = append(members, classifiers.IntersectionMember{New: s.Pipeline(text), Threshold: s.Threshold})
+		}
+		return func(seed int64) classifiers.Pipeline { return classifiers.NewIntersection(members, seed) },
+			experiments.ProbaThreshold, nil
+	}
+	s, err := g.cfg.Spec(model)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.Pipeline(text), s.Threshold, nil
+}
+
+// testSeed is the seed of the model fitted on all training rows.
+func (g *grid) testSeed() int64 { return experiments.DeriveSeed(g.cfg.Seed, -1) }
+
+// cell cross-validates one model on one feature set, then fits it on all
+// training rows and scores the test rows; a stored result with the same
+// key is reused.
+func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model string) (*cellResult, error) {
+	key := g.cellKey(set, leaky, model)
+	path := filepath.Join(g.cellDir, key+".json")
+	if b, err := os.ReadFile(path); err == nil {
+		var c cellResult
+		if json.Unmarshal(b, &c) == nil && c.Key == key {
+			g.logf("cell %-22s %-12s leaky=%-5v reused", set.Name, model, leaky)
+			return &c, nil
+		}
+	}
+	sel, err := set.Resolve(g.train.Table.Features, leaky)
+	if err != nil {
+		return nil, err
+	}
+	f, threshold, err := g.factory(model)
+	if err != nil {
+		return nil, err
+	}
+	d := data(g.train.Rows, sel)
+	cv, err := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
+		experiments.CVOptions{Seed: g.cfg.Seed, Workers: g.cfg.Workers})
+	if err != nil {
+		return nil, err
+	}
+	c := &cellResult{Key: key, Set: set.Name, Leaky: leaky, Model: model, Threshold: threshold, Folds: cv.Metrics()}
+	if len(g.test.Rows) > 0 {
+		p := f(g.testSeed())
+		if err := p.Fit(d, g.train.Labels); err != nil {
+			return nil, fmt.Errorf("fit on training rows: %w", err)
+		}
+		scores, err := p.Predict(data(g.test.Rows, sel))
+		if err != nil {
+			return nil, fmt.Errorf("score test rows: %w", err)
+		}
+		m, err := experiments.Evaluate(g.test.Labels, scores, threshold)
+		if err != nil {
+			return nil, fmt.Errorf("score test rows: %w", err)
+		}
+		c.Test, c.TestScores = &m, scores
+	}
+	s := experiments.Summarize(c.Folds)
+	test := math.NaN()
+	if c.Test != nil {
+		test = c.Test.F1
+	}
+	g.logf("cell %-22s %-12s leaky=%-5v CV F1 %.3f ± %.3f, test F1 %.3f", set.Name, model, leaky, s.F1.Mean, s.F1.Std, test)
+	// A cell that cannot be stored (NaN metrics have no JSON form) is
+	// simply recomputed next time.
+	_ = writeJSONAtomic(path, c)
+	return c, nil
+}
+
+// prediction is one test package's score from one cell.
+type prediction struct {
+	id        string
+	label     int
+	set       string
+	leaky     bool
+	model     string
+	score     float64
+	threshold float64
+}
+
+func writePredictions(w io.Writer, preds []prediction) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "label", "feature_set", "leaky", "model", "score", "threshold", "predicted"})
+	for _, p := range preds {
+		pred := "0"
+		if p.score > p.threshold {
+			pred = "1"
+		}
+		cw.Write([]string{p.id, strconv.Itoa(p.label), p.set, strconv.FormatBool(p.leaky), p.model,
+			strconv.FormatFloat(p.score, 'g', -1, 64), strconv.FormatFloat(p.threshold, 'g', -1, 64), pred})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// rules compares, on the importance feature set, the stacking ensemble,
+// the intersection rule and the intersection's members on the test rows.
+func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleScore, error) {
+	set, leaky := g.cfg.Importance.Set, g.cfg.Importance.Leaky
+	scoresOf := func(model string) ([]float64, float64) {
+		var s []float64
+		th := 0.0
+		for _, p := range preds {
+			if p.set == set && p.leaky == leaky && p.model == model {
+				s = append(s, p.score)
+				th = p.threshold
+			}
+		}
+		return s, th
+	}
+	var out []reports.RuleScore
+	add := func(name, model string) error {
+		s, th := scoresOf(model)
+		if s == nil {
+			var fs featuresets.Set
+			for _, x := range g.cfg.FeatureSets {
+				if x.Name == set {
+					fs = x
+				}
+			}
+			c, err := g.cell(ctx, fs, leaky, model)
+			if err != nil {
+				return err
+			}
+			s, th = c.TestScores, c.Threshold
+		}
+		m, err := experiments.Evaluate(g.test.Labels, s, th)
+		if err != nil {
+			return err
+		}
+		out = append(out, reports.RuleScore{Name: name, Metrics: m})
+		return nil
+	}
+	if slices.Contains(g.cfg.Models, experiments.ModelStacking) {
+		if err := add("stacking", experiments.ModelStacking); err != nil {
+			return nil, err
+		}
+	}
+	name := "intersection("
+	for i, m := range g.cfg.Intersection {
+		if i > 0 {
+			name += ","
+		}
+		name += m
+	}
+	if err := add(name+")", experiments.ModelIntersection); err != nil {
+		return nil, err
+	}
+	for _, m := range g.cfg.Intersection {
+		if err := add(m, m); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// importance fits the configured model on the training rows and measures
+// the F1 drop on the test rows (training rows when there is no test split)
+// when each feature, each family, and the text vocabulary is shuffled.
+func (g *grid) importance(ctx context.Context, res *reports.Results) error {
+	ic := g.cfg.Importance
+	var set featuresets.Set
+	for _, s := range g.cfg.FeatureSets {
+		if s.Name == ic.Set {
+			set = s
+		}
+	}
+	sel, err := set.Resolve(g.train.Table.Features, ic.Leaky)
+	if err != nil {
+		return err
+	}
+	f, threshold, err := g.factory(ic.Model)
+	if err != nil {
+		return err
+	}
+	p := f(g.testSeed())
+	if err := p.Fit(data(g.train.Rows, sel), g.train.Labels); err != nil {
+		return err
+	}
+	scored, y := g.test, g.test.Labels
+	if len(scored.Rows) == 0 {
+		scored, y = g.train, g.train.Labels
+	}
+	// Predict of the stacking ensemble and the pipelines is read-only once
+	// fitted, so workers may share p.
+	r, err := experiments.PermutationImportance(ctx, p, data(scored.Rows, sel), y, threshold, experiments.ImportanceOptions{
+		Repeats: ic.Repeats, Seed: g.cfg.Seed, Workers: g.cfg.Workers,
+		ColumnNames: columnNames(g.train.Table.Features, sel), Groups: familyGroups(g.train.Table.Features, sel),
+	})
+	if err != nil {
+		return err
+	}
+	res.ImportanceModel, res.ImportanceSet, res.ImportanceLeaky = ic.Model, ic.Set, ic.Leaky
+	res.Importance, res.ImportanceF1 = r.Features, r.Baseline
+	g.logf("importance: %s on %s, baseline F1 %.3f, %d features scored", ic.Model, ic.Set, r.Baseline, len(r.Features))
+	return nil
+}
+
+// configYAML renders the resolved config for the report.
+func configYAML(cfg *experiments.Config) (string, error) {
+	b, err := yaml.Marshal(cfg)
+	return string(b), err
+}

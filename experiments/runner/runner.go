@@ -1,0 +1,355 @@
+// Package runner runs one experiment end to end: split the manifest,
+// extract (or fetch cached) features, cross-validate every feature set ×
+// model, fit on the training rows and score the test rows, rank features by
+// permutation importance, and hand the results to reports.
+//
+// It sits above experiments (protocol), featuresets and reports so that
+// none of those needs to know about the others.
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"pypimal/classifiers"
+	"pypimal/dataset"
+	"pypimal/experiments"
+	"pypimal/featuresets"
+	"pypimal/reports"
+)
+
+// Options are run-time settings that are not part of the experiment.
+type Options struct {
+	DataDir  string // resolved dataset folder
+	OutDir   string // resolved results folder of this experiment
+	CacheDir string // feature cache; "" = none
+	Progress io.Writer
+	Log      io.Writer // one line per finished step; nil = discard
+	// Rows restricts the manifest to these rows (tests use a slice of the
+	// data); nil = every row.
+	Rows []dataset.Row
+}
+
+// Outcome is what Run produced, with timings kept apart from the results
+// so that the results files stay byte-identical across runs.
+type Outcome struct {
+	Results *reports.Results
+	Timings map[string]float64 // seconds per step
+	Train   *Split
+	Test    *Split
+}
+
+// Split is one side's packages with features.
+type Split struct {
+	Rows   []featuresets.TableRow
+	Labels []int
+	Table  *featuresets.Table
+}
+
+// Run runs cfg. Finished cells are kept in OutDir/cells and reused when the
+// same experiment is started again (an interrupted run resumes).
+func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, error) {
+	logf := func(format string, a ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format+"\n", a...)
+		}
+	}
+	timings := map[string]float64{}
+	start := time.Now()
+	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	rows := opt.Rows
+	if rows == nil {
+		var err error
+		if rows, err = dataset.ReadManifestFile(filepath.Join(opt.DataDir, "manifest.csv")); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
+	trainRows, testRows, err := cfg.Split.Sides(rows)
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	logf("split: %d training rows, %d test rows", len(trainRows), len(testRows))
+
+	// Features, from the cache when possible.
+	t0 := time.Now()
+	var cache *featuresets.Cache
+	if opt.CacheDir != "" {
+		cache = &featuresets.Cache{Dir: opt.CacheDir}
+	}
+	all := append(append([]dataset.Row{}, trainRows...), testRows...)
+	table, extractErrs, tm, err := featuresets.ExtractAll(ctx, opt.DataDir, all,
+		featuresets.Options{Workers: cfg.Workers, Cache: cache, Progress: opt.Progress})
+	if err != nil {
+		return nil, fmt.Errorf("run: features: %w", err)
+	}
+	timings["features"] = time.Since(t0).Seconds()
+	logf("features: %d packages (%d from cache, %d failed) in %.1fs", len(all), tm.CacheHits, len(extractErrs), timings["features"])
+	train, test := splitTable(table, trainRows, testRows)
+	if err := checkClasses("training", train.Labels); err != nil {
+		return nil, err
+	}
+	if len(testRows) > 0 {
+		if err := checkClasses("test", test.Labels); err != nil {
+			return nil, err
+		}
+	}
+
+	res := &reports.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
+	if y, err := configYAML(cfg); err == nil {
+		res.Config = y
+	}
+	res.Dataset = datasetSummary(train, test, all, len(extractErrs))
+	for _, e := range extractErrs {
+		res.Errors = append(res.Errors, reports.PackageError{ID: e.ID, Label: e.Label, Reason: e.Reason, Detail: e.Detail})
+	}
+	for _, s := range cfg.FeatureSets {
+		res.Sets = append(res.Sets, s.Name)
+	}
+
+	folds, err := makeFolds(cfg, train)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(train.Rows))
+	for i, r := range train.Rows {
+		ids[i] = r.ID
+	}
+	if err := writeCSV(filepath.Join(opt.OutDir, "folds.csv"), func(w io.Writer) error {
+		return experiments.WriteFoldsCSV(w, folds, len(train.Rows), ids)
+	}); err != nil {
+		return nil, err
+	}
+
+	// The grid.
+	t0 = time.Now()
+	g := &grid{cfg: cfg, train: train, test: test, folds: folds, cellDir: filepath.Join(opt.OutDir, "cells"),
+		digest: res.Dataset.Digest, logf: logf}
+	var preds []prediction
+	for _, leaky := range cfg.Leaky {
+		for _, set := range cfg.FeatureSets {
+			for _, model := range cfg.Models {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				c, err := g.cell(ctx, set, leaky, model)
+				if err != nil {
+					return nil, fmt.Errorf("run: %s/%s (leaky %v): %w", set.Name, model, leaky, err)
+				}
+				res.Cells = append(res.Cells, c.reportCell())
+				for i, s := range c.TestScores {
+					preds = append(preds, prediction{id: test.Rows[i].ID, label: test.Labels[i], set: set.Name, leaky: leaky,
+						model: model, score: s, threshold: c.Threshold})
+				}
+				if len(c.TestScores) > 0 && set.Name == cfg.Importance.Set && leaky == cfg.Importance.Leaky {
+					res.Curves = append(res.Curves, reports.Curve{Label: fmt.Sprintf("%s (%s)", model, set.Name),
+						Y: test.Labels, Scores: c.TestScores})
+				}
+			}
+		}
+	}
+	timings["grid"] = time.Since(t0).Seconds()
+	if err := writeCSV(filepath.Join(opt.OutDir, "predictions.csv"), func(w io.Writer) error { return writePredictions(w, preds) }); err != nil {
+		return nil, err
+	}
+
+	// Stacking against the intersection rule, on the importance set.
+	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 {
+		t0 = time.Now()
+		rules, err := g.rules(ctx, preds)
+		if err != nil {
+			return nil, fmt.Errorf("run: rules: %w", err)
+		}
+		res.Rules = rules
+		timings["rules"] = time.Since(t0).Seconds()
+	}
+
+	if cfg.Importance.Enabled {
+		t0 = time.Now()
+		if err := g.importance(ctx, res); err != nil {
+			return nil, fmt.Errorf("run: importance: %w", err)
+		}
+		timings["importance"] = time.Since(t0).Seconds()
+	}
+	timings["total"] = time.Since(start).Seconds()
+	return &Outcome{Results: res, Timings: timings, Train: train, Test: test}, nil
+}
+
+func checkClasses(side string, y []int) error {
+	pos := 0
+	for _, v := range y {
+		pos += v
+	}
+	if pos == 0 || pos == len(y) {
+		return fmt.Errorf("run: the %s rows hold a single class (%d malicious of %d)", side, pos, len(y))
+	}
+	return nil
+}
+
+// splitTable separates extracted rows into the two sides, in manifest order.
+func splitTable(t *featuresets.Table, trainRows, testRows []dataset.Row) (*Split, *Split) {
+	byID := make(map[string]int, len(t.Rows))
+	for i, r := range t.Rows {
+		byID[r.ID] = i
+	}
+	side := func(rows []dataset.Row) *Split {
+		s := &Split{Table: &featuresets.Table{Features: t.Features}}
+		for _, r := range rows {
+			i, ok := byID[r.ID]
+			if !ok {
+				continue // failed extraction: listed in the errors
+			}
+			tr := t.Rows[i]
+			s.Rows = append(s.Rows, tr)
+			s.Labels = append(s.Labels, label(tr.Label))
+		}
+		s.Table.Rows = s.Rows
+		return s
+	}
+	return side(trainRows), side(testRows)
+}
+
+func label(l string) int {
+	if l == dataset.Malicious {
+		return 1
+	}
+	return 0
+}
+
+func datasetSummary(train, test *Split, used []dataset.Row, failed int) reports.DatasetSummary {
+	h := sha256.New()
+	for _, r := range used {
+		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
+	}
+	s := reports.DatasetSummary{Digest: hex.EncodeToString(h.Sum(nil)), Failed: failed}
+	for _, y := range train.Labels {
+		if y == 1 {
+			s.TrainMalicious++
+		} else {
+			s.TrainBenign++
+		}
+	}
+	for _, y := range test.Labels {
+		if y == 1 {
+			s.TestMalicious++
+		} else {
+			s.TestBenign++
+		}
+	}
+	return s
+}
+
+func makeFolds(cfg *experiments.Config, train *Split) ([][]experiments.Fold, error) {
+	if !cfg.CV.Group {
+		f, err := experiments.RepeatedStratifiedKFold(train.Labels, cfg.CV.K, cfg.CV.Repeats, cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("run: folds: %w", err)
+		}
+		return f, nil
+	}
+	groups := make([]string, len(train.Rows))
+	for i, r := range train.Rows {
+		groups[i] = r.Cluster
+		if groups[i] == "" {
+			groups[i] = "id:" + r.ID // a package without a cluster is its own group
+		}
+	}
+	f, err := experiments.RepeatedStratifiedGroupKFold(train.Labels, groups, cfg.CV.K, cfg.CV.Repeats, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("run: group folds: %w", err)
+	}
+	return f, nil
+}
+
+// data builds the classifier input of a feature selection.
+func data(rows []featuresets.TableRow, sel featuresets.Selection) classifiers.Data {
+	var d classifiers.Data
+	if len(sel.Columns) > 0 && len(rows) > 0 {
+		x := mat.NewDense(len(rows), len(sel.Columns), nil)
+		for i, r := range rows {
+			for j, c := range sel.Columns {
+				x.Set(i, j, r.Values[c])
+			}
+		}
+		d.X = x
+	}
+	if sel.Text {
+		d.Tokens = make([]map[string]float64, len(rows))
+		for i, r := range rows {
+			m := make(map[string]float64, len(r.Tokens))
+			for t, n := range r.Tokens {
+				m[t] = float64(n)
+			}
+			d.Tokens[i] = m
+		}
+	}
+	return d
+}
+
+func writeCSV(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("run: %s: %w", filepath.Base(name), err)
+	}
+	return f.Close()
+}
+
+// writeJSONAtomic writes v as indented JSON via a temp file and rename.
+func writeJSONAtomic(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(append(b, '\n'))
+	if err := errors.Join(werr, tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// familyGroups maps each family to the selection's columns (indices into
+// the selection, i.e. the design matrix), for family-level importance.
+func familyGroups(features []featuresets.Feature, sel featuresets.Selection) map[string][]int {
+	g := map[string][]int{}
+	for j, c := range sel.Columns {
+		fam := "family:" + string(features[c].Family)
+		g[fam] = append(g[fam], j)
+	}
+	return g
+}
+
+func columnNames(features []featuresets.Feature, sel featuresets.Selection) []string {
+	out := make([]string, len(sel.Columns))
+	for j, c := range sel.Columns {
+		out[j] = features[c].Name
+	}
+	return out
+}

@@ -1,0 +1,269 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pypimal/dataset"
+	"pypimal/experiments"
+	"pypimal/featuresets"
+	"pypimal/reports"
+)
+
+func dataDir(t *testing.T) string {
+	dir := os.Getenv("PYPIMAL_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "data")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.csv")); err != nil {
+		t.Skipf("no dataset at %s", dir)
+	}
+	return dir
+}
+
+// slice takes the first n rows of each (label, paper_split) among train
+// and test, so the slice has both classes on both sides.
+func slice(t *testing.T, dir string, n int) []dataset.Row {
+	rows, err := dataset.ReadManifestFile(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]int{}
+	var out []dataset.Row
+	for _, r := range rows {
+		k := r.Label + "/" + r.PaperSplit
+		if r.PaperSplit != "pool" && per[k] < n {
+			per[k]++
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+const sliceConfig = `name: e2e
+seed: 7
+feature_sets:
+  - name: metadata
+    families: [metadata]
+  - name: code+text
+    families: [code, text]
+  - name: all
+    families: [metadata, files, code, text]
+leaky: [false, true]
+models: [rf, lr, nb, stacking]
+stacking: [rf, lr, nb]
+intersection: [rf, lr, nb]
+cv:
+  k: 3
+importance:
+  enabled: true
+  model: rf
+  set: all
+  repeats: 2
+`
+
+// TestEndToEnd runs a small experiment on real packages twice and checks
+// every output exists, parses, and is identical the second time.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an experiment on a slice of the dataset")
+	}
+	dir := dataDir(t)
+	rows := slice(t, dir, 60)
+	cfgPath := filepath.Join(t.TempDir(), "e2e.yaml")
+	if err := os.WriteFile(cfgPath, []byte(sliceConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := experiments.LoadConfig(cfgPath, map[string]any{"workers": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	var log bytes.Buffer
+	run := func(out string) *Outcome {
+		log.Reset()
+		opt := Options{DataDir: dir, OutDir: out, CacheDir: cache, Rows: rows, Log: &log}
+		o, err := Run(context.Background(), cfg, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reports.WriteAll(out, o.Results); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	out1 := filepath.Join(t.TempDir(), "e2e")
+	o := run(out1)
+
+	r := o.Results
+	if got, want := len(r.Cells), 3*2*4; got != want {
+		t.Fatalf("%d cells, want %d", got, want)
+	}
+	if r.Dataset.TrainMalicious != 60 || r.Dataset.TestBenign != 60 {
+		t.Errorf("dataset counts %+v", r.Dataset)
+	}
+	for _, c := range r.Cells {
+		if c.CV.N != 3 || c.Test == nil {
+			t.Errorf("cell %s/%s: %d folds, test %v", c.Set, c.Model, c.CV.N, c.Test)
+		}
+	}
+	if len(r.Importance) == 0 || len(r.Rules) != 5 {
+		t.Errorf("%d importances, %d rules", len(r.Importance), len(r.Rules))
+	}
+
+	// CSVs parse with the expected columns.
+	for name, cols := range map[string][]string{
+		"predictions.csv": {"id", "label", "feature_set", "leaky", "model", "score", "threshold", "predicted"},
+		"importance.csv":  {"model", "set", "leaky", "name", "kind", "n_columns", "repeats", "mean_drop", "std_drop"},
+		"summary.csv":     reports.SummaryColumns(),
+		"f1.csv":          {"set", "leaky", "model", "cv_mean", "cv_std", "test"},
+		"errors.csv":      {"id", "label", "reason", "detail"},
+	} {
+		recs := readCSV(t, filepath.Join(out1, name))
+		if strings.Join(recs[0], ",") != strings.Join(cols, ",") {
+			t.Errorf("%s header %v, want %v", name, recs[0], cols)
+		}
+	}
+	if n := len(readCSV(t, filepath.Join(out1, "predictions.csv"))) - 1; n != 3*2*4*120 {
+		t.Errorf("predictions.csv has %d rows, want %d", n, 3*2*4*120)
+	}
+	if n := len(readCSV(t, filepath.Join(out1, "folds.csv"))) - 1; n != 120 {
+		t.Errorf("folds.csv has %d rows, want 120", n)
+	}
+	// PNGs decode at the documented size.
+	pngs, _ := filepath.Glob(filepath.Join(out1, "*.png"))
+	if len(pngs) < 4 {
+		t.Errorf("only %d plots: %v", len(pngs), pngs)
+	}
+	for _, p := range pngs {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if b := img.Bounds(); b.Dx() != 768 || (b.Dy() != 432 && b.Dy() != 576) {
+			t.Errorf("%s is %dx%d", filepath.Base(p), b.Dx(), b.Dy())
+		}
+	}
+	// The LaTeX table has one row per feature set.
+	tex, err := os.ReadFile(filepath.Join(out1, "f1.tex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(tex)
+	body = body[strings.Index(body, `\midrule`):strings.Index(body, `\bottomrule`)]
+	if n := strings.Count(body, `\\`); n != len(cfg.FeatureSets) {
+		t.Errorf("f1.tex has %d rows, want %d", n, len(cfg.FeatureSets))
+	}
+	if _, err := os.Stat(filepath.Join(out1, "report.md")); err != nil {
+		t.Error(err)
+	}
+
+	// A second run into a fresh folder recomputes every cell (features
+	// come from the cache) and must give identical files.
+	out2 := filepath.Join(t.TempDir(), "e2e")
+	run(out2)
+	if strings.Contains(log.String(), "reused") {
+		t.Error("fresh folder reused cells")
+	}
+	sameFiles(t, out1, out2)
+
+	// Started again in the first folder, the run resumes from its cells.
+	os.Remove(filepath.Join(out1, "summary.csv"))
+	run(out1)
+	if n := strings.Count(log.String(), "reused"); n < len(r.Cells) {
+		t.Errorf("%d cells reused of %d:\n%s", n, len(r.Cells), log.String())
+	}
+	sameFiles(t, out1, out2)
+}
+
+func sameFiles(t *testing.T, dir1, dir2 string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir1, "*.*"))
+	for _, f := range files {
+		a, _ := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(dir2, filepath.Base(f)))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between runs (err %v)", filepath.Base(f), err)
+		}
+	}
+}
+
+func readCSV(t *testing.T, name string) [][]string {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("%s: %v (%d records)", name, err, len(recs))
+	}
+	return recs
+}
+
+// TestRunRejectsSingleClass: a split with one class is an error before
+// any model is fitted.
+func TestRunRejectsSingleClass(t *testing.T) {
+	dir := dataDir(t)
+	var rows []dataset.Row
+	for _, r := range slice(t, dir, 5) {
+		if r.Label == dataset.Benign {
+			rows = append(rows, r)
+		}
+	}
+	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, Options{DataDir: dir, OutDir: t.TempDir(), Rows: rows})
+	if err == nil || !strings.Contains(err.Error(), "single class") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCellKeyChangesWithInputs(t *testing.T) {
+	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &grid{cfg: cfg, train: &Split{}, test: &Split{}, digest: "d"}
+	set := featuresets.DefaultSets()[0]
+	base := g.cellKey(set, false, "rf")
+	if g.cellKey(set, false, "rf") != base {
+		t.Fatal("key not stable")
+	}
+	for name, k := range map[string]string{
+		"leaky": g.cellKey(set, true, "rf"),
+		"model": g.cellKey(set, false, "dt"),
+		"set":   g.cellKey(featuresets.DefaultSets()[1], false, "rf"),
+	} {
+		if k == base {
+			t.Errorf("key ignores %s", name)
+		}
+	}
+	g2 := *g
+	c2 := *cfg
+	c2.Seed++
+	g2.cfg = &c2
+	if g2.cellKey(set, false, "rf") == base {
+		t.Error("key ignores the seed")
+	}
+	var c cellResult
+	if json.Unmarshal([]byte(`{"Key":"x"}`), &c) != nil {
+		t.Error("cell JSON does not decode")
+	}
+}
