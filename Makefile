@@ -5,9 +5,9 @@ FUZZTIME ?= 10s
 
 .PHONY: run build test test-short bench lint fuzz docs clean
 
-# The main job (later: the paper experiment).
+# The main job: the paper experiment on the embedded data (results/paper/).
 run: build
-	$(BIN) dataset verify
+	$(BIN) run experiments/paper.yaml
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pypimal

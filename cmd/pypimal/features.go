@@ -42,7 +42,7 @@ func newFeaturesCmd(v *viper.Viper) *cobra.Command {
 }
 
 func newExtractCmd(v *viper.Viper) *cobra.Command {
-	var out string
+	var out, config string
 	cmd := &cobra.Command{
 		Use:   "extract -o DIR",
 		Short: "Write features.csv, tokens.tsv and errors.csv for every dataset row",
@@ -51,10 +51,11 @@ func newExtractCmd(v *viper.Viper) *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("extract: -o DIR is required")
 			}
-			return runExtract(cmd.Context(), cmd.OutOrStdout(), v, out)
+			return runExtract(cmd.Context(), cmd.OutOrStdout(), v, out, config)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output folder")
+	cmd.Flags().StringVar(&config, "config", "", "experiment config: extract only its training and test rows, from its data folder")
 	return cmd
 }
 
@@ -75,23 +76,69 @@ func extractOptions(v *viper.Viper) featuresets.Options {
 	return opt
 }
 
-func extractTable(ctx context.Context, w io.Writer, v *viper.Viper) (*featuresets.Table, []featuresets.ExtractError, error) {
+func extractTable(ctx context.Context, w io.Writer, v *viper.Viper, config string) (*featuresets.Table, []featuresets.ExtractError, error) {
 	dir, rows, err := loadManifest(v)
 	if err != nil {
 		return nil, nil, err
+	}
+	if config != "" {
+		if dir, rows, err = configRows(v, config); err != nil {
+			return nil, nil, err
+		}
 	}
 	start := time.Now()
 	t, errs, tm, err := featuresets.ExtractAll(ctx, dir, rows, extractOptions(v))
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(os.Stderr, "extracted %d packages (%d failed, %d from cache) in %.1fs; worker time: load %.1fs, features %.1fs\n",
-		len(rows), len(errs), tm.CacheHits, time.Since(start).Seconds(), tm.Load.Seconds(), tm.Extract.Seconds())
+	busy := (tm.Load + tm.Extract).Seconds()
+	parseShare := 0.0
+	if busy > 0 {
+		parseShare = 100 * tm.Parse.Seconds() / busy
+	}
+	fmt.Fprintf(os.Stderr, "extracted %d packages (%d failed, %d from cache) in %.1fs; worker time: load %.1fs, features %.1fs (Python parsing %.1fs, %.0f%% of worker time)\n",
+		len(rows), len(errs), tm.CacheHits, time.Since(start).Seconds(), tm.Load.Seconds(), tm.Extract.Seconds(), tm.Parse.Seconds(), parseShare)
 	return t, errs, nil
 }
 
-func runExtract(ctx context.Context, w io.Writer, v *viper.Viper, out string) error {
-	t, errs, err := extractTable(ctx, w, v)
+// configRows returns the data folder and the training + test rows of an
+// experiment config, in manifest order.
+func configRows(v *viper.Viper, path string) (string, []dataset.Row, error) {
+	overrides := map[string]any{}
+	if d := v.GetString("data"); d != "" {
+		overrides["data"] = d
+	}
+	cfg, err := experiments.LoadConfig(path, overrides)
+	if err != nil {
+		return "", nil, err
+	}
+	dir := cfg.Data
+	if dir == "" {
+		dir = dataDir(v)
+	}
+	all, err := dataset.ReadManifestFile(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		return "", nil, fmt.Errorf("dataset folder %s: %w", dir, err)
+	}
+	train, test, err := cfg.Split.Sides(all)
+	if err != nil {
+		return "", nil, err
+	}
+	inSplit := map[string]bool{}
+	for _, r := range append(train, test...) {
+		inSplit[r.ID] = true
+	}
+	var rows []dataset.Row
+	for _, r := range all {
+		if inSplit[r.ID] {
+			rows = append(rows, r)
+		}
+	}
+	return dir, rows, nil
+}
+
+func runExtract(ctx context.Context, w io.Writer, v *viper.Viper, out, config string) error {
+	t, errs, err := extractTable(ctx, w, v, config)
 	if err != nil {
 		return err
 	}
@@ -127,7 +174,7 @@ func writeFile(name string, write func(io.Writer) error) error {
 }
 
 func runAudit(ctx context.Context, w io.Writer, v *viper.Viper) error {
-	t, errs, err := extractTable(ctx, w, v)
+	t, errs, err := extractTable(ctx, w, v, "")
 	if err != nil {
 		return err
 	}
