@@ -112,8 +112,12 @@ const maxXzDict = 256 << 20
 // dictionary over maxXzDict. Blocks cannot be found without decoding, so
 // every offset is tried with the decoder's own rules (one LZMA2 filter,
 // zero padding, CRC-32); the CRC is computed only for the rare offsets that
-// already parse as such a header.
+// already parse as such a header. Such bytes may also be data that LZMA2
+// stored verbatim (an uncompressed chunk holding, say, a bundled .xz file):
+// xzBoundaryAt tells the two apart, so a package is not refused for the
+// files it carries.
 func checkXzDicts(data []byte) error {
+	probes := 0
 	for i := 0; i+12 <= len(data); i++ {
 		hlen := (int(data[i]) + 1) * 4
 		if data[i] == 0 || data[i+1]&0x3F != 0 || i+hlen > len(data) {
@@ -140,11 +144,38 @@ func checkXzDicts(data []byte) error {
 		if dict <= maxXzDict || bytes.ContainsFunc(p[n+2:], func(r rune) bool { return r != 0 }) {
 			continue
 		}
-		if binary.LittleEndian.Uint32(h[hlen-4:]) == crc32.ChecksumIEEE(h[:hlen-4]) {
+		if binary.LittleEndian.Uint32(h[hlen-4:]) != crc32.ChecksumIEEE(h[:hlen-4]) {
+			continue
+		}
+		if probes++; probes > maxXzProbes || xzBoundaryAt(data[:i]) {
 			return fmt.Errorf("%w: xz: block declares a %d-byte dictionary, limit %d", ErrCorrupt, dict, maxXzDict)
 		}
 	}
 	return nil
+}
+
+// Bounds on telling header-like data from headers: candidates examined per
+// archive, and bytes decoded for each.
+const (
+	maxXzProbes     = 4
+	maxXzProbeBytes = 64 << 20
+)
+
+// xzBoundaryAt decodes prefix, the start of an xz file, and reports whether
+// the decoder stops cleanly at its end: it then stands between blocks or
+// streams and reads a header next. Inside a block (chunk data, padding,
+// check) it reports a truncation instead, so the bytes that follow prefix
+// are data, not a header. The decoder reads its input in order and never
+// ahead, so it treats prefix exactly as the start of the whole file, and
+// the caller has checked that prefix holds no oversized header. Output over
+// maxXzProbeBytes counts as a boundary: the caller then refuses.
+func xzBoundaryAt(prefix []byte) bool {
+	z, err := xz.NewReader(bytes.NewReader(prefix))
+	if err != nil {
+		return false // inside or after a broken stream header: never a block header
+	}
+	_, err = io.Copy(io.Discard, io.LimitReader(z, maxXzProbeBytes+1))
+	return err == nil
 }
 
 // readTar feeds every member of a (compressed) tar stream to c.

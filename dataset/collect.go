@@ -30,15 +30,19 @@ type meter struct {
 	compressed int64
 }
 
+// Read counts the bytes read. A broken limit is returned with no bytes:
+// io.ReadFull, which archive/tar reads its headers with, drops an error that
+// comes with a full buffer, so a stream of header-only members (folders,
+// links) would otherwise run past every limit.
 func (m *meter) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	*m.total += int64(n)
 	if *m.total > m.lim.MaxTotalBytes {
-		return n, &limitError{ErrTotalTooLarge, fmt.Sprintf("more than %d bytes", m.lim.MaxTotalBytes)}
+		return 0, &limitError{ErrTotalTooLarge, fmt.Sprintf("more than %d bytes", m.lim.MaxTotalBytes)}
 	}
 	if *m.total > m.lim.RatioFloor && m.compressed > 0 {
 		if r := float64(*m.total) / float64(m.compressed); r > m.lim.MaxRatio {
-			return n, &limitError{ErrRatioTooHigh, fmt.Sprintf("%.0f:1 after %d bytes, limit %.0f:1", r, *m.total, m.lim.MaxRatio)}
+			return 0, &limitError{ErrRatioTooHigh, fmt.Sprintf("%.0f:1 after %d bytes, limit %.0f:1", r, *m.total, m.lim.MaxRatio)}
 		}
 	}
 	return n, err
@@ -133,8 +137,8 @@ func (c *collector) add(name string, typ entryType, size int64, executable bool,
 }
 
 // cleanPath returns the member's safe relative path, or false (and records
-// why) when it is absolute, has a ".." element or NUL, or escapes the root.
-// Backslashes count as separators because Windows tools extract them so.
+// why) when it is absolute, has a ".." or drive ("C:") element or NUL, or
+// escapes the root. Backslashes count as separators because Windows tools extract them so.
 func (c *collector) cleanPath(name string) (string, bool) {
 	if strings.IndexByte(name, 0) >= 0 {
 		c.issue(name, ErrUnsafePath, false)
@@ -156,6 +160,12 @@ func (c *collector) cleanPath(name string) (string, bool) {
 		case "", ".":
 			continue
 		case "..":
+			c.issue(name, ErrUnsafePath, false)
+			return "", false
+		}
+		// A drive ("C:") in any element: removing the sdist's top folder or
+		// the .deb's dist-packages prefix can bring it to the front.
+		if hasDriveLetter(part) {
 			c.issue(name, ErrUnsafePath, false)
 			return "", false
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io/fs"
 	"os"
@@ -232,6 +233,18 @@ func TestDecodeHostileEntries(t *testing.T) {
 			data:   buildZip(t, goodZip, zipEntry{name: "C:\\x", body: "x"}, zipEntry{name: "c:/Windows/x.dll", body: "x"}),
 			paths:  []string{"ok.py"},
 			issues: []issueWant{{ErrUnsafePath, `C:\x`, false}, {ErrUnsafePath, "c:/Windows", false}}},
+		// A drive inside the path would come to the front once the top
+		// folder or the .deb prefix is removed.
+		{name: "zip drive letter after the top folder",
+			data:   buildZip(t, goodZip, zipEntry{name: "pkg-1.0/C:x", body: "x"}, zipEntry{name: "pkg-1.0\\d:\\y.py", body: "y"}),
+			paths:  []string{"ok.py"},
+			issues: []issueWant{{ErrUnsafePath, "C:x", false}, {ErrUnsafePath, `d:`, false}}},
+		{name: "deb drive letter after dist-packages",
+			data: buildDeb(t, "data.tar", buildTar(t,
+				tarEntry{name: debRoot + "foo.py", body: ""},
+				tarEntry{name: debRoot + "C:/x.py", body: "x"})),
+			paths:  []string{"foo.py"},
+			issues: []issueWant{{ErrUnsafePath, "C:/x.py", false}}},
 		{name: "zip UNC and absolute",
 			data:   buildZip(t, goodZip, zipEntry{name: "\\\\server\\share\\x", body: "x"}, zipEntry{name: "/abs.py", body: "x"}),
 			paths:  []string{"ok.py"},
@@ -371,6 +384,14 @@ func TestDecodeErrors(t *testing.T) {
 	sdistXz := xzBytes(t, sdistTar(t))
 	sdistZst := zstdBytes(t, sdistTar(t))
 	plainTar := buildTar(t, tarEntry{name: "a/big.txt", body: strings.Repeat("x", 5000)})
+	// Folders only: no file data, every byte is read as a tar header.
+	headers := func(n int) []byte {
+		es := []tarEntry{{name: "h-1/a.py", body: "x"}}
+		for i := range n {
+			es = append(es, tarEntry{name: fmt.Sprintf("h-1/d%05d/", i), typ: tar.TypeDir})
+		}
+		return gzipBytes(t, buildTar(t, es...))
+	}
 	many := func(n int) []byte {
 		var es []tarEntry
 		for i := range n {
@@ -410,6 +431,12 @@ func TestDecodeErrors(t *testing.T) {
 			zipEntry{name: "a.bin", body: string(zeros[:600<<10])},
 			zipEntry{name: "b.bin", body: string(zeros[:600<<10])}), kind: ErrTotalTooLarge,
 			lim: lim(func(l *Limits) { l.MaxTotalBytes = 1 << 20 })},
+		// Limits broken while archive/tar reads a header block (io.ReadFull
+		// used to drop the error that came with a full block).
+		{name: "tar header bomb total", data: headers(4000), kind: ErrTotalTooLarge,
+			lim: lim(func(l *Limits) { l.MaxTotalBytes = 64 << 10 })},
+		{name: "tar header bomb ratio", data: headers(4000), kind: ErrRatioTooHigh,
+			lim: lim(func(l *Limits) { l.RatioFloor, l.MaxRatio = 64<<10, 2 })},
 		{name: "tar file over MaxFileBytes", data: bomb, kind: ErrFileTooLarge,
 			lim: lim(func(l *Limits) { l.MaxFileBytes = 1 << 20 })},
 		{name: "plain tar file over MaxFileBytes", data: plainTar, kind: ErrFileTooLarge,
@@ -512,6 +539,89 @@ func xzHugeDict(t testing.TB, x []byte) []byte {
 	blk[4] = 40
 	binary.LittleEndian.PutUint32(blk[hs-4:], crc32.ChecksumIEEE(blk[:hs-4]))
 	return out
+}
+
+// xzStored writes plain as one xz stream whose LZMA2 data is uncompressed
+// chunks, as xz-utils writes incompressible input: the bytes of plain
+// appear verbatim in the file. No check, one block, 4 KiB dictionary.
+func xzStored(t testing.TB, plain []byte) []byte {
+	t.Helper()
+	uvarint := func(b []byte, x int) []byte { return binary.AppendUvarint(b, uint64(x)) }
+	crc := func(b []byte) []byte { return binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(b)) }
+	out := []byte{0xFD, '7', 'z', 'X', 'Z', 0, 0, 0}
+	out = append(out, crc([]byte{0, 0})...)
+	block := []byte{2, 0, 0x21, 1, 0, 0, 0, 0} // 12-byte header, LZMA2, dictionary code 0
+	block = append(block, crc(block)...)
+	data := block
+	for i, ctl := 0, byte(1); i < len(plain) || i == 0; i, ctl = i+64<<10, 2 {
+		chunk := plain[i:min(i+64<<10, len(plain))]
+		if len(chunk) == 0 {
+			break
+		}
+		data = append(data, ctl, byte((len(chunk)-1)>>8), byte(len(chunk)-1))
+		data = append(data, chunk...)
+	}
+	data = append(data, 0) // end of LZMA2 data
+	unpadded := len(data)
+	for len(data)%4 != 0 {
+		data = append(data, 0)
+	}
+	out = append(out, data...)
+	index := uvarint(uvarint(uvarint([]byte{0}, 1), unpadded), len(plain))
+	for len(index)%4 != 0 {
+		index = append(index, 0)
+	}
+	index = append(index, crc(index)...)
+	out = append(out, index...)
+	footer := binary.LittleEndian.AppendUint32(nil, uint32(len(index)/4-1))
+	footer = append(footer, 0, 0)
+	out = append(out, crc(footer)...)
+	out = append(out, footer...)
+	return append(out, 'Y', 'Z')
+}
+
+// TestXzHeaderLikeData checks that a block header stored as data (a file
+// of the package, kept verbatim by an uncompressed LZMA2 chunk) is not
+// taken for a dictionary bomb, while a real one after it still is. Found by
+// FuzzCheckXzDicts.
+func TestXzHeaderLikeData(t *testing.T) {
+	sdistXz := xzBytes(t, sdistTar(t))
+	bomb := xzHugeDict(t, sdistXz)
+	hdr := bomb[12:24] // the 12-byte block header declaring 4 GiB
+	file := "fixture: " + string(hdr) + " :end"
+	tarb := buildTar(t, tarEntry{name: "x-1/PKG-INFO", body: "Name: x\n"}, tarEntry{name: "x-1/tests/bomb.xz", body: file})
+	stored := xzStored(t, tarb)
+	if !bytes.Contains(stored, hdr) {
+		t.Fatal("fixture: header not stored verbatim")
+	}
+	if err := checkXzDicts(stored); err != nil {
+		t.Fatalf("checkXzDicts = %v, want nil", err)
+	}
+	p, err := Decode("x", "x-1.tar.xz", stored, testLimits())
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	checkPackage(t, p)
+	if f := p.File("tests/bomb.xz"); f == nil || string(f.Data) != file {
+		t.Errorf("bomb.xz = %+v", f)
+	}
+
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		// A second stream whose block is a real bomb, after the harmless copy.
+		{"real bomb after header-like data", append(append([]byte{}, stored...), bomb...)},
+		// Past maxXzProbes candidates the data is refused unexamined.
+		{"too many header-like runs", xzStored(t, []byte(strings.Repeat(string(hdr), maxXzProbes+1)))},
+	} {
+		err := checkXzDicts(tt.data)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "dictionary") {
+			t.Errorf("%s: checkXzDicts = %v, want a dictionary error", tt.name, err)
+		}
+		_, err = Decode("x", "x.tar.xz", tt.data, testLimits())
+		wantPkgErr(t, err, "x", ErrCorrupt)
+	}
 }
 
 // TestDecodeLimitsEdges checks that limits are inclusive: exactly at the

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -34,8 +37,117 @@ func newDatasetCmd(v *viper.Viper) *cobra.Command {
 				return runStats(cmd.Context(), cmd.OutOrStdout(), v)
 			},
 		},
+		newFetchCmd(v),
 	)
 	return cmd
+}
+
+func newFetchCmd(v *viper.Viper) *cobra.Command {
+	var f fetchFlags
+	cmd := &cobra.Command{
+		Use:   "fetch --out DIR [--manifest FILE] [--malregistry CLONE|URL]",
+		Short: "Rebuild the dataset into --out: malware from pypi_malregistry, Debian rows with apt-get; exit 1 if any row failed",
+		Long: `Rebuilds a dataset folder from a manifest: pypi_malregistry rows are read
+with "git show" from a clone at the manifest's commit (nothing is checked
+out), Debian rows are downloaded with "apt-get download NAME=VERSION". Every
+archive is checked against the manifest's size and sha256; rows already in
+--out are left alone. --malregistry is a local clone, or a URL that is
+cloned bare (blobs fetched on demand) into a scratch folder inside --out and
+removed afterwards.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runFetch(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), v, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.manifest, "manifest", "", "manifest to rebuild (default: manifest.csv of the data folder)")
+	cmd.Flags().StringVar(&f.malregistry, "malregistry", "", "pypi_malregistry: a local clone, or a URL to clone")
+	cmd.Flags().StringVar(&f.out, "out", "", "data folder to fill, created if missing (required)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+type fetchFlags struct {
+	manifest, malregistry, out string
+}
+
+func runFetch(ctx context.Context, w, log io.Writer, v *viper.Viper, f fetchFlags) error {
+	if f.out == "" {
+		return errors.New("fetch: --out DIR is required")
+	}
+	if f.manifest == "" {
+		f.manifest = filepath.Join(dataDir(v), "manifest.csv")
+	}
+	reg := f.malregistry
+	if isGitURL(reg) {
+		dir, err := cloneMalRegistry(ctx, reg, f.out, log)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		reg = dir
+	}
+	start := time.Now()
+	rep, err := dataset.Fetch(ctx, dataset.FetchOptions{
+		Manifest: f.manifest, MalRegistry: reg, Out: f.out, Workers: v.GetInt("workers"), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "fetch %s into %s: %d rows, %d fetched, %d present, %d failed (%.1fs)\n",
+		f.manifest, f.out, rep.Fetched+rep.Present+rep.Failed, rep.Fetched, rep.Present, rep.Failed, time.Since(start).Seconds())
+	if rep.Failed == 0 {
+		fmt.Fprintln(w, "errors: none")
+		return nil
+	}
+	fmt.Fprintln(w, "\nerrors:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\treason\tdetail")
+	for _, e := range rep.Errors {
+		detail := ""
+		if e.Err != nil {
+			detail = e.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\n", e.ID, e.Kind, oneLine(detail))
+	}
+	tw.Flush()
+	return &exitError{code: 1, err: errors.New("")}
+}
+
+// isGitURL tells a remote ("https://…", "ssh://…", "file://…",
+// "git@host:path") from a local path.
+func isGitURL(s string) bool {
+	if strings.Contains(s, "://") {
+		return true
+	}
+	user, rest, ok := strings.Cut(s, "@")
+	host, _, ok2 := strings.Cut(rest, ":")
+	return ok && ok2 && user != "" && host != "" && !strings.ContainsAny(user+host, "/\\")
+}
+
+// cloneMalRegistry makes a bare, blobless clone of url in a scratch folder
+// inside out (so nothing is written elsewhere); git show fetches the blobs
+// it needs. Nothing is checked out.
+func cloneMalRegistry(ctx context.Context, url, out string, log io.Writer) (string, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	dir, err := os.MkdirTemp(out, ".malregistry-")
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	fmt.Fprintf(log, "cloning %s (bare, blobs on demand)\n", url)
+	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--bare", "--filter=blob:none", "--", url, dir)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("fetch: git clone %s: %w: %s", url, err, strings.TrimSpace(string(msg)))
+	}
+	return dir, nil
+}
+
+// oneLine keeps a table cell on one line (git and apt-get errors carry
+// their output).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func loadManifest(v *viper.Viper) (string, []dataset.Row, error) {
