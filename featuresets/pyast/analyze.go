@@ -445,6 +445,8 @@ func (a *analysis) importStmt(i int32) {
 }
 
 func (a *analysis) addCall(c Call) {
+	// A bare identifier is not cut on the way; bound every name here.
+	c.Name, c.Attr = cutName(c.Name), cutName(c.Attr)
 	a.f.NumCalls++
 	if len(a.f.Calls) < a.opts.MaxCalls {
 		a.f.Calls = append(a.f.Calls, c)
