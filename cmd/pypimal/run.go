@@ -96,14 +96,15 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, cfg *experiments.Config) 
 		return err
 	}
 	t0 := time.Now()
+	var tools map[string]string
 	if cfg.Baselines.Enabled {
-		rel, tools, err := runBaselines(cmd.Context(), cfg, opt, out)
+		rel, t, err := runBaselines(cmd.Context(), cfg, opt, out)
 		if err != nil {
 			return err
 		}
+		tools = t
 		out.Results.BaselinesReport = rel
 		out.Timings["baselines"] = time.Since(t0).Seconds()
-		defer func() { _ = tools }()
 		t0 = time.Now()
 	}
 	files, err := reports.WriteAll(opt.OutDir, out.Results)
@@ -113,6 +114,9 @@ func runExperiment(cmd *cobra.Command, v *viper.Viper, cfg *experiments.Config) 
 	out.Timings["reports"] = time.Since(t0).Seconds()
 	out.Timings["total"] = time.Since(started).Seconds()
 	info := runner.NewRunInfo(cfg, opt, out, started)
+	for k, val := range tools {
+		info.Tools[k] = val
+	}
 	if err := info.Write(opt.OutDir); err != nil {
 		return fmt.Errorf("run.json: %w", err)
 	}

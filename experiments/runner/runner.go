@@ -48,6 +48,20 @@ type Outcome struct {
 	Timings map[string]float64 // seconds per step
 	Train   *Split
 	Test    *Split
+
+	preds []prediction
+}
+
+// TestScores returns a cell's scores of the test rows (in Test.Rows order)
+// and its threshold; ok is false when the cell was not run.
+func (o *Outcome) TestScores(set string, leaky bool, model string) (scores []float64, threshold float64, ok bool) {
+	for _, p := range o.preds {
+		if p.set == set && p.leaky == leaky && p.model == model {
+			scores = append(scores, p.score)
+			threshold = p.threshold
+		}
+	}
+	return scores, threshold, scores != nil
 }
 
 // Split is one side's packages with features.
@@ -184,7 +198,7 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		timings["importance"] = time.Since(t0).Seconds()
 	}
 	timings["total"] = time.Since(start).Seconds()
-	return &Outcome{Results: res, Timings: timings, Train: train, Test: test}, nil
+	return &Outcome{Results: res, Timings: timings, Train: train, Test: test, preds: preds}, nil
 }
 
 func checkClasses(side string, y []int) error {
