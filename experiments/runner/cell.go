@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -135,6 +136,7 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	f, threshold, err := g.factory(model)
 	if err != nil {
 		return nil, err
@@ -166,7 +168,7 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	if c.Test != nil {
 		test = c.Test.F1
 	}
-	g.logf("cell %-22s %-12s leaky=%-5v CV F1 %.3f ± %.3f, test F1 %.3f", set.Name, model, leaky, s.F1.Mean, s.F1.Std, test)
+	g.logf("cell %-22s %-12s leaky=%-5v CV F1 %.3f ± %.3f, test F1 %.3f (%.1fs)", set.Name, model, leaky, s.F1.Mean, s.F1.Std, test, time.Since(start).Seconds())
 	// A cell that cannot be stored (NaN metrics have no JSON form) is
 	// simply recomputed next time.
 	_ = writeJSONAtomic(path, c)
