@@ -1,0 +1,133 @@
+package classifiers
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ForestParams configures a random forest. Zero fields take the
+// scikit-learn RandomForestClassifier default noted on each field.
+type ForestParams struct {
+	NTrees          int         // 0: 100
+	MaxFeatures     int         // features examined per split; 0: floor(sqrt(n_features)) ("sqrt")
+	MaxDepth        int         // 0: unlimited
+	MinSamplesSplit int         // 0: 2
+	MinSamplesLeaf  int         // 0: 1
+	NoBootstrap     bool        // false: each tree sees a bootstrap sample (the default)
+	ClassWeight     ClassWeight // "" or "balanced" (weights from the full training labels)
+	Workers         int         // trees fitted at once; 0: runtime.GOMAXPROCS(0). Does not change the result.
+}
+
+// DefaultForestParams returns scikit-learn's RandomForestClassifier defaults.
+func DefaultForestParams() ForestParams {
+	return ForestParams{NTrees: 100, MinSamplesSplit: 2, MinSamplesLeaf: 1}
+}
+
+// RandomForest averages the leaf probabilities of bootstrapped CART trees
+// that each draw MaxFeatures candidate features at every split.
+type RandomForest struct {
+	Params    ForestParams
+	Seed      int64
+	NFeatures int
+	Trees     [][]TreeNode
+}
+
+// NewRandomForest returns an unfitted forest.
+func NewRandomForest(params ForestParams, seed int64) *RandomForest {
+	return &RandomForest{Params: params, Seed: seed}
+}
+
+// Fit grows the trees on a bounded pool of workers. Tree i uses its own seed
+// derived from the forest seed and i, so the result does not depend on the
+// number of workers or their scheduling.
+func (f *RandomForest) Fit(x *mat.Dense, y []int) error {
+	n, p, err := checkFit(x, y)
+	if err != nil {
+		return fmt.Errorf("random forest: fit: %w", err)
+	}
+	cw, err := f.Params.ClassWeight.weights(y)
+	if err != nil {
+		return fmt.Errorf("random forest: fit: %w", err)
+	}
+	nTrees := f.Params.NTrees
+	if nTrees <= 0 {
+		nTrees = 100
+	}
+	tp := TreeParams{
+		MaxDepth:        f.Params.MaxDepth,
+		MinSamplesSplit: f.Params.MinSamplesSplit,
+		MinSamplesLeaf:  f.Params.MinSamplesLeaf,
+		MaxFeatures:     f.Params.MaxFeatures,
+	}
+	if tp.MaxFeatures <= 0 {
+		tp.MaxFeatures = max(1, int(math.Sqrt(float64(p))))
+	}
+	tp = tp.resolved(p)
+	workers := f.Params.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, nTrees)
+
+	ps := presort(x, workers)
+	trees := make([][]TreeNode, nTrees)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := newTreeBuilder(ps, y, tp)
+			w := make([]float64, n)
+			for t := range jobs {
+				rng := newRNG(deriveSeed(f.Seed, t))
+				if f.Params.NoBootstrap {
+					for i, v := range y {
+						w[i] = cw[v]
+					}
+				} else {
+					// scikit-learn turns the bootstrap draw into per-row
+					// counts and multiplies them into the sample weights.
+					clear(w)
+					for range n {
+						w[rng.IntN(n)]++
+					}
+					for i, v := range y {
+						w[i] *= cw[v]
+					}
+				}
+				trees[t] = b.build(w, rng)
+			}
+		}()
+	}
+	for t := range nTrees {
+		jobs <- t
+	}
+	close(jobs)
+	wg.Wait()
+	f.Trees = trees
+	f.NFeatures = p
+	return nil
+}
+
+// Predict returns the mean over trees of the leaf probability of class 1.
+func (f *RandomForest) Predict(x *mat.Dense) ([]float64, error) {
+	n, err := checkPredict(x, f.NFeatures)
+	if err != nil {
+		return nil, fmt.Errorf("random forest: predict: %w", err)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		row := rowView(x, i)
+		s := 0.0
+		for _, t := range f.Trees {
+			s += predictNodes(t, row)
+		}
+		out[i] = s / float64(len(f.Trees))
+	}
+	return out, nil
+}

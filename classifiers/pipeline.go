@@ -1,0 +1,292 @@
+package classifiers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ModelPipeline is the standard Pipeline: a text vectoriser (when the data
+// has tokens) whose TF-IDF columns are appended to the numeric columns, an
+// optional StandardScaler over all columns, then a classifier. Everything is
+// fitted on the rows passed to Fit only.
+type ModelPipeline struct {
+	Scale bool
+	Text  VectoriserParams
+	Seed  int64
+
+	// Fitted state.
+	NumericCols int             // columns of Data.X seen at Fit
+	Vectoriser  *TextVectoriser `json:",omitempty"` // nil when fitted without tokens
+	Scaler      *StandardScaler `json:",omitempty"` // nil when Scale is false
+	Model       Classifier
+
+	newModel Factory
+}
+
+// NewPipeline returns an unfitted pipeline around the classifier that
+// model(seed) builds.
+func NewPipeline(model Factory, scale bool, text VectoriserParams, seed int64) *ModelPipeline {
+	return &ModelPipeline{Scale: scale, Text: text, Seed: seed, newModel: model}
+}
+
+// dataRows returns the row count of d, checking X and Tokens agree.
+func dataRows(d Data) (int, error) {
+	hasX := d.X != nil && !d.X.IsEmpty()
+	n := 0
+	if hasX {
+		n, _ = d.X.Dims()
+	}
+	if d.Tokens != nil {
+		if hasX && len(d.Tokens) != n {
+			return 0, fmt.Errorf("%w: %d token rows for %d numeric rows", ErrShape, len(d.Tokens), n)
+		}
+		n = len(d.Tokens)
+	}
+	if n == 0 {
+		return 0, ErrNoRows
+	}
+	return n, nil
+}
+
+func numericCols(d Data) int {
+	if d.X == nil || d.X.IsEmpty() {
+		return 0
+	}
+	_, c := d.X.Dims()
+	return c
+}
+
+// design builds the model matrix [X | tf-idf] of d.
+func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
+	nc := numericCols(d)
+	tw := 0
+	if p.Vectoriser != nil {
+		tw = p.Vectoriser.Width()
+	}
+	cols := nc + tw
+	if cols == 0 {
+		return nil, fmt.Errorf("%w: no feature columns (no numeric columns and an empty text vocabulary)", ErrShape)
+	}
+	if nc > 0 && tw == 0 {
+		return d.X, nil
+	}
+	out := mat.NewDense(n, cols, nil)
+	var index map[string]int
+	if tw > 0 {
+		if err := checkTokens(d.Tokens); err != nil {
+			return nil, err
+		}
+		index = p.Vectoriser.lookup()
+	}
+	for i := 0; i < n; i++ {
+		row := rowView(out, i)
+		if nc > 0 {
+			copy(row[:nc], rowView(d.X, i))
+		}
+		if tw > 0 {
+			p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:])
+		}
+	}
+	return out, nil
+}
+
+// Fit fits the vectoriser, the scaler and the classifier on d.
+func (p *ModelPipeline) Fit(d Data, y []int) error {
+	if p.newModel == nil {
+		return fmt.Errorf("pipeline: fit: no model factory (build pipelines with NewPipeline)")
+	}
+	n, err := dataRows(d)
+	if err != nil {
+		return fmt.Errorf("pipeline: fit: %w", err)
+	}
+	if len(y) != n {
+		return fmt.Errorf("pipeline: fit: %w: %d labels for %d rows", ErrShape, len(y), n)
+	}
+	p.Vectoriser, p.Scaler, p.Model = nil, nil, nil
+	if d.Tokens != nil {
+		v := NewTextVectoriser(p.Text)
+		if err := v.Fit(d.Tokens); err != nil {
+			return fmt.Errorf("pipeline: fit: %w", err)
+		}
+		p.Vectoriser = v
+	}
+	p.NumericCols = numericCols(d)
+	x, err := p.design(d, n)
+	if err != nil {
+		return fmt.Errorf("pipeline: fit: %w", err)
+	}
+	if p.Scale {
+		s := &StandardScaler{}
+		if err := s.Fit(x); err != nil {
+			return fmt.Errorf("pipeline: fit: %w", err)
+		}
+		if x, err = s.Transform(x); err != nil {
+			return fmt.Errorf("pipeline: fit: %w", err)
+		}
+		p.Scaler = s
+	}
+	m := p.newModel(p.Seed)
+	if err := m.Fit(x, y); err != nil {
+		return fmt.Errorf("pipeline: fit: %w", err)
+	}
+	p.Model = m
+	return nil
+}
+
+// Predict scores d with the fitted steps.
+func (p *ModelPipeline) Predict(d Data) ([]float64, error) {
+	if p.Model == nil {
+		return nil, fmt.Errorf("pipeline: predict: %w", ErrNotFitted)
+	}
+	n, err := dataRows(d)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: predict: %w", err)
+	}
+	if nc := numericCols(d); nc != p.NumericCols {
+		return nil, fmt.Errorf("pipeline: predict: %w: %d numeric columns, fitted on %d", ErrShape, nc, p.NumericCols)
+	}
+	if (p.Vectoriser != nil) != (d.Tokens != nil) {
+		return nil, fmt.Errorf("pipeline: predict: %w: tokens present at fit %v, at predict %v", ErrShape, p.Vectoriser != nil, d.Tokens != nil)
+	}
+	x, err := p.design(d, n)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: predict: %w", err)
+	}
+	if p.Scaler != nil {
+		if x, err = p.Scaler.Transform(x); err != nil {
+			return nil, fmt.Errorf("pipeline: predict: %w", err)
+		}
+	}
+	out, err := p.Model.Predict(x)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: predict: %w", err)
+	}
+	return out, nil
+}
+
+// ModelSpec names a classifier with its default settings.
+//
+// Threshold follows scikit-learn's predict strictly: a row is malicious when
+// its score is strictly greater than Threshold. That is P(malicious) > 0.5
+// for models with probabilities (predict is the argmax of predict_proba,
+// which sends a 0.5/0.5 tie to the benign class) and decision value > 0 for
+// the SVM. These are the experiments package's ProbaThreshold and
+// DecisionThreshold.
+type ModelSpec struct {
+	Name      string
+	Scale     bool    // whether the pipeline standardises columns first
+	Threshold float64 // malicious when score > Threshold: 0.5, or 0 for SVM decision values
+	New       Factory
+
+	// withClassWeight builds the model with a class weighting; nil for
+	// models without class weights (mlp, nb, as in scikit-learn).
+	withClassWeight func(ClassWeight) Factory
+}
+
+// Malicious reports whether score means malicious under this model's
+// threshold: score > Threshold.
+func (s ModelSpec) Malicious(score float64) bool { return score > s.Threshold }
+
+// SupportsClassWeight reports whether WithClassWeight accepts this model.
+func (s ModelSpec) SupportsClassWeight() bool { return s.withClassWeight != nil }
+
+// WithClassWeight returns the spec with the model built with class weighting
+// cw (ClassWeightBalanced, or ClassWeightNone for the default). It fails for
+// models that have no class weights (mlp, nb) unless cw is ClassWeightNone.
+func (s ModelSpec) WithClassWeight(cw ClassWeight) (ModelSpec, error) {
+	if err := cw.check(); err != nil {
+		return ModelSpec{}, fmt.Errorf("classifiers: %s: %w", s.Name, err)
+	}
+	if s.withClassWeight == nil {
+		if cw == ClassWeightNone {
+			return s, nil
+		}
+		return ModelSpec{}, fmt.Errorf("classifiers: %s has no class_weight option", s.Name)
+	}
+	s.New = s.withClassWeight(cw)
+	return s, nil
+}
+
+// Pipeline returns a factory for pipelines around this model.
+func (s ModelSpec) Pipeline(text VectoriserParams) PipelineFactory {
+	return func(seed int64) Pipeline { return NewPipeline(s.New, s.Scale, text, seed) }
+}
+
+var registry = map[string]ModelSpec{
+	"rf": {Name: "rf", Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
+		return func(seed int64) Classifier {
+			prm := DefaultForestParams()
+			prm.ClassWeight = cw
+			return NewRandomForest(prm, seed)
+		}
+	}},
+	"dt": {Name: "dt", Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
+		return func(seed int64) Classifier {
+			prm := DefaultTreeParams()
+			prm.ClassWeight = cw
+			return NewDecisionTree(prm, seed)
+		}
+	}},
+	"svm": {Name: "svm", Scale: true, Threshold: 0, withClassWeight: func(cw ClassWeight) Factory {
+		return func(int64) Classifier {
+			prm := DefaultSVMParams()
+			prm.ClassWeight = cw
+			return NewSVM(prm)
+		}
+	}},
+	"mlp": {Name: "mlp", Scale: true, Threshold: 0.5, New: func(seed int64) Classifier {
+		return NewMLP(DefaultMLPParams(), seed)
+	}},
+	"nb": {Name: "nb", Threshold: 0.5, New: func(int64) Classifier {
+		return NewGaussianNB(DefaultNBParams())
+	}},
+	"lr": {Name: "lr", Scale: true, Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
+		return func(int64) Classifier {
+			prm := DefaultLogRegParams()
+			prm.ClassWeight = cw
+			return NewLogisticRegression(prm)
+		}
+	}},
+}
+
+func init() {
+	// Weighted models are declared by their class-weight constructor only;
+	// New is that constructor with the default (no) weighting.
+	for name, s := range registry {
+		if s.New == nil {
+			s.New = s.withClassWeight(ClassWeightNone)
+			registry[name] = s
+		}
+	}
+}
+
+// ModelNames lists the names ByName accepts, sorted.
+func ModelNames() []string {
+	names := make([]string, 0, len(registry))
+	for k := range registry {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ByName returns the spec of a registered model: rf, dt, svm, mlp, nb, lr.
+func ByName(name string) (ModelSpec, error) {
+	s, ok := registry[name]
+	if !ok {
+		return ModelSpec{}, fmt.Errorf("classifiers: unknown model %q (known: %s)", name, strings.Join(ModelNames(), ", "))
+	}
+	return s, nil
+}
+
+// PipelineByName is ByName(name).Pipeline(text).
+func PipelineByName(name string, text VectoriserParams) (PipelineFactory, error) {
+	s, err := ByName(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Pipeline(text), nil
+}

@@ -1,0 +1,322 @@
+package classifiers
+
+import (
+	"fmt"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// SubsetData returns the rows idx of d. The token maps are shared, not
+// copied; pipelines only read them. With no rows selected the result has an
+// empty X (which pipelines reject with ErrNoRows). Indices must be in range.
+func SubsetData(d Data, idx []int) Data {
+	var out Data
+	if len(idx) == 0 {
+		if d.X != nil {
+			out.X = &mat.Dense{}
+		}
+		if d.Tokens != nil {
+			out.Tokens = []map[string]float64{}
+		}
+		return out
+	}
+	if d.X != nil && !d.X.IsEmpty() {
+		_, c := d.X.Dims()
+		x := mat.NewDense(len(idx), c, nil)
+		for i, r := range idx {
+			copy(rowView(x, i), rowView(d.X, r))
+		}
+		out.X = x
+	}
+	if d.Tokens != nil {
+		out.Tokens = make([]map[string]float64, len(idx))
+		for i, r := range idx {
+			out.Tokens[i] = d.Tokens[r]
+		}
+	}
+	return out
+}
+
+// StratifiedKFoldNoShuffle reproduces scikit-learn's
+// StratifiedKFold(n_splits=k, shuffle=False) row for row and returns the test
+// rows of each fold in ascending order. This is the split StackingClassifier
+// uses for its default cv=5, so Stacking uses it for the out-of-fold scores.
+//
+// As in scikit-learn, classes are numbered by first appearance in y, the
+// per-fold class counts come from dealing the class-sorted labels round-robin
+// over the folds, and each class's rows, in their original order, fill fold
+// 0 first, then fold 1, and so on. The split takes no seed.
+//
+// It is deliberately separate from the seeded, shuffled k-fold of the
+// experiments package: that package imports this one (so this one cannot
+// import it), and the outer CV shuffles while this inner split must not.
+func StratifiedKFoldNoShuffle(y []int, k int) ([][]int, error) {
+	if k < 2 {
+		return nil, fmt.Errorf("stratified k-fold: need k >= 2, got %d", k)
+	}
+	if len(y) < k {
+		return nil, fmt.Errorf("stratified k-fold: %d rows cannot fill %d folds", len(y), k)
+	}
+	// Classes by order of first appearance, as scikit-learn encodes them.
+	var order []int // order[c] is the label of the c-th class seen
+	code := [2]int{-1, -1}
+	for i, v := range y {
+		if v != 0 && v != 1 {
+			return nil, fmt.Errorf("stratified k-fold: %w: row %d has label %d", ErrLabel, i, v)
+		}
+		if code[v] < 0 {
+			code[v] = len(order)
+			order = append(order, v)
+		}
+	}
+	counts := make([]int, len(order))
+	for _, v := range y {
+		counts[code[v]]++
+	}
+	if slices.Max(counts) < k {
+		return nil, fmt.Errorf("stratified k-fold: k=%d folds is more than the rows of every class (%v)", k, counts)
+	}
+	// alloc[c][f]: rows of class c in fold f, i.e. the positions p with
+	// p%k == f among the class's block [off, off+counts[c]) of the sorted labels.
+	alloc := make([][]int, len(order))
+	off := 0
+	for c, cnt := range counts {
+		alloc[c] = make([]int, k)
+		for p := off; p < off+cnt; p++ {
+			alloc[c][p%k]++
+		}
+		off += cnt
+	}
+	folds := make([][]int, k)
+	next := make([]int, len(order)) // fold the class's next row goes to
+	for i, v := range y {
+		c := code[v]
+		for alloc[c][next[c]] == 0 {
+			next[c]++
+		}
+		alloc[c][next[c]]--
+		folds[next[c]] = append(folds[next[c]], i)
+	}
+	return folds, nil
+}
+
+// complement returns the indices in [0,n) that are not in fold (sorted).
+func complement(n int, fold []int) []int {
+	in := make([]bool, n)
+	for _, r := range fold {
+		in[r] = true
+	}
+	out := make([]int, 0, n-len(fold))
+	for i := 0; i < n; i++ {
+		if !in[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// OutOfFold returns the n x len(bases) matrix of out-of-fold scores: for
+// each fold, base j built with seeds[j] is fitted on the other folds and
+// scores the fold's rows, so no row is scored by a model that saw it.
+func OutOfFold(bases []PipelineFactory, seeds []int64, d Data, y []int, folds [][]int) (*mat.Dense, error) {
+	n, err := dataRows(d)
+	if err != nil {
+		return nil, fmt.Errorf("out-of-fold: %w", err)
+	}
+	if len(y) != n {
+		return nil, fmt.Errorf("out-of-fold: %w: %d labels for %d rows", ErrShape, len(y), n)
+	}
+	if len(bases) == 0 || len(seeds) != len(bases) {
+		return nil, fmt.Errorf("out-of-fold: need one seed per base model, got %d bases and %d seeds", len(bases), len(seeds))
+	}
+	covered := make([]bool, n)
+	for fi, f := range folds {
+		if len(f) == 0 || len(f) == n {
+			return nil, fmt.Errorf("out-of-fold: fold %d has %d of %d rows; every fold needs test and training rows", fi, len(f), n)
+		}
+		for _, r := range f {
+			if r < 0 || r >= n || covered[r] {
+				return nil, fmt.Errorf("out-of-fold: folds must partition the %d rows (row %d repeated or out of range)", n, r)
+			}
+			covered[r] = true
+		}
+	}
+	for r, c := range covered {
+		if !c {
+			return nil, fmt.Errorf("out-of-fold: folds must partition the %d rows (row %d missing)", n, r)
+		}
+	}
+	oof := mat.NewDense(n, len(bases), nil)
+	for fi, test := range folds {
+		train := complement(n, test)
+		trainData, testData := SubsetData(d, train), SubsetData(d, test)
+		trainY := make([]int, len(train))
+		for i, r := range train {
+			trainY[i] = y[r]
+		}
+		for j, newBase := range bases {
+			m := newBase(seeds[j])
+			if err := m.Fit(trainData, trainY); err != nil {
+				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
+			}
+			s, err := m.Predict(testData)
+			if err != nil {
+				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
+			}
+			if len(s) != len(test) {
+				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w: %d scores for %d rows", fi, j, ErrShape, len(s), len(test))
+			}
+			for i, r := range test {
+				oof.Set(r, j, s[i])
+			}
+		}
+	}
+	return oof, nil
+}
+
+// Stacking is scikit-learn's StackingClassifier with its defaults (cv=5,
+// stack_method="auto", passthrough=False) and the default LogisticRegression
+// meta-learner: the base pipelines are refitted on all training rows, and the
+// meta-learner is fitted on their out-of-fold scores (one column per base:
+// P(malicious), or the SVM decision value) from StratifiedKFoldNoShuffle of
+// the training rows. Predict returns the meta-learner's P(malicious); call a
+// row malicious when it is strictly greater than 0.5.
+type Stacking struct {
+	Folds int   // inner folds; 0: 5
+	Seed  int64 // drives each base model's seed (the unshuffled split takes none)
+	Meta  LogRegParams
+
+	// Fitted state.
+	Bases     []Pipeline
+	MetaModel *LogisticRegression
+
+	newBases []PipelineFactory
+}
+
+// NewStacking returns an unfitted stack over the given base pipelines.
+func NewStacking(bases []PipelineFactory, seed int64) *Stacking {
+	return &Stacking{Folds: 5, Seed: seed, Meta: DefaultLogRegParams(), newBases: bases}
+}
+
+// StackingFactory returns a PipelineFactory for stacks over bases.
+func StackingFactory(bases []PipelineFactory) PipelineFactory {
+	return func(seed int64) Pipeline { return NewStacking(bases, seed) }
+}
+
+// StackingByNames builds a stacking factory over registered models.
+func StackingByNames(names []string, text VectoriserParams) (PipelineFactory, error) {
+	bases := make([]PipelineFactory, len(names))
+	for i, n := range names {
+		f, err := PipelineByName(n, text)
+		if err != nil {
+			return nil, fmt.Errorf("stacking: %w", err)
+		}
+		bases[i] = f
+	}
+	return StackingFactory(bases), nil
+}
+
+func (s *Stacking) baseSeeds() []int64 {
+	seeds := make([]int64, len(s.newBases))
+	for i := range seeds {
+		// Like scikit-learn's clones, a base keeps the same seed in every
+		// fold and in the final refit.
+		seeds[i] = deriveSeed(s.Seed, i)
+	}
+	return seeds
+}
+
+// MetaFeatures returns the out-of-fold score matrix Fit trains the
+// meta-learner on. It is exported so the wiring can be inspected and tested.
+func (s *Stacking) MetaFeatures(d Data, y []int) (*mat.Dense, error) {
+	if len(s.newBases) == 0 {
+		return nil, fmt.Errorf("stacking: no base models")
+	}
+	k := s.Folds
+	if k == 0 {
+		k = 5
+	}
+	if len(y) > 0 {
+		// A class with a single row would leave one inner training fold
+		// without it; say so rather than fail inside a base model.
+		var cnt [2]int
+		for _, v := range y {
+			if v == 0 || v == 1 {
+				cnt[v]++
+			}
+		}
+		if cnt[0] < 2 || cnt[1] < 2 {
+			return nil, fmt.Errorf("stacking: the inner %d-fold split needs at least 2 rows of each class, got %d benign and %d malicious", k, cnt[0], cnt[1])
+		}
+	}
+	folds, err := StratifiedKFoldNoShuffle(y, k)
+	if err != nil {
+		return nil, fmt.Errorf("stacking: %w", err)
+	}
+	oof, err := OutOfFold(s.newBases, s.baseSeeds(), d, y, folds)
+	if err != nil {
+		return nil, fmt.Errorf("stacking: %w", err)
+	}
+	return oof, nil
+}
+
+// Fit fits the meta-learner on out-of-fold scores and refits every base on
+// all rows of d.
+func (s *Stacking) Fit(d Data, y []int) error {
+	n, err := dataRows(d)
+	if err != nil {
+		return fmt.Errorf("stacking: fit: %w", err)
+	}
+	if len(y) != n {
+		return fmt.Errorf("stacking: fit: %w: %d labels for %d rows", ErrShape, len(y), n)
+	}
+	if err := checkLabels(y); err != nil {
+		return fmt.Errorf("stacking: fit: %w", err)
+	}
+	oof, err := s.MetaFeatures(d, y)
+	if err != nil {
+		return err
+	}
+	meta := NewLogisticRegression(s.Meta)
+	if err := meta.Fit(oof, y); err != nil {
+		return fmt.Errorf("stacking: fit meta-learner: %w", err)
+	}
+	seeds := s.baseSeeds()
+	bases := make([]Pipeline, len(s.newBases))
+	for j, nb := range s.newBases {
+		bases[j] = nb(seeds[j])
+		if err := bases[j].Fit(d, y); err != nil {
+			return fmt.Errorf("stacking: fit base %d: %w", j, err)
+		}
+	}
+	s.Bases, s.MetaModel = bases, meta
+	return nil
+}
+
+// Predict returns the meta-learner's P(malicious) from the bases' scores.
+func (s *Stacking) Predict(d Data) ([]float64, error) {
+	if s.MetaModel == nil {
+		return nil, fmt.Errorf("stacking: predict: %w", ErrNotFitted)
+	}
+	n, err := dataRows(d)
+	if err != nil {
+		return nil, fmt.Errorf("stacking: predict: %w", err)
+	}
+	z := mat.NewDense(n, len(s.Bases), nil)
+	for j, b := range s.Bases {
+		sc, err := b.Predict(d)
+		if err != nil {
+			return nil, fmt.Errorf("stacking: predict: base %d: %w", j, err)
+		}
+		if len(sc) != n {
+			return nil, fmt.Errorf("stacking: predict: base %d: %w: %d scores for %d rows", j, ErrShape, len(sc), n)
+		}
+		z.SetCol(j, sc)
+	}
+	out, err := s.MetaModel.Predict(z)
+	if err != nil {
+		return nil, fmt.Errorf("stacking: predict: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,179 @@
+package classifiers
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// VectoriserParams configures the TF-IDF text vectoriser. Zero fields take
+// the default noted on each field.
+type VectoriserParams struct {
+	MinDF       int // keep tokens found in at least this many training rows; 0: 2
+	MaxFeatures int // keep at most this many tokens; 0: 500
+	// RankByCount ranks tokens by their total count over the training rows,
+	// as scikit-learn's max_features does. The default (false) ranks by
+	// document frequency. Ties are broken by the token string either way.
+	RankByCount bool
+}
+
+// DefaultVectoriserParams returns MinDF 2 and MaxFeatures 500.
+func DefaultVectoriserParams() VectoriserParams {
+	return VectoriserParams{MinDF: 2, MaxFeatures: 500}
+}
+
+// TextVectoriser turns per-row token counts into TF-IDF columns like
+// scikit-learn's TfidfVectorizer(sublinear_tf=True, min_df=MinDF,
+// max_features=MaxFeatures) applied to counts: tf = 1+ln(count), smooth
+// idf = ln((1+n)/(1+df))+1, then each row scaled to unit L2 norm. Only the
+// rows passed to Fit decide the vocabulary and the idf.
+type TextVectoriser struct {
+	Params     VectoriserParams
+	Vocabulary []string  // column order: tokens sorted by string
+	IDF        []float64 // idf of each vocabulary token
+
+	index map[string]int
+}
+
+// NewTextVectoriser returns an unfitted vectoriser.
+func NewTextVectoriser(params VectoriserParams) *TextVectoriser {
+	return &TextVectoriser{Params: params}
+}
+
+func checkTokens(docs []map[string]float64) error {
+	for i, d := range docs {
+		for tok, c := range d {
+			if math.IsNaN(c) || math.IsInf(c, 0) {
+				return fmt.Errorf("%w: token %q in row %d has count %v", ErrNonFinite, tok, i, c)
+			}
+		}
+	}
+	return nil
+}
+
+// Fit learns the vocabulary and idf from the training rows. A vocabulary
+// may come out empty when no token reaches MinDF.
+func (v *TextVectoriser) Fit(docs []map[string]float64) error {
+	if len(docs) == 0 {
+		return fmt.Errorf("text vectoriser: fit: %w", ErrNoRows)
+	}
+	if err := checkTokens(docs); err != nil {
+		return fmt.Errorf("text vectoriser: fit: %w", err)
+	}
+	minDF := v.Params.MinDF
+	if minDF <= 0 {
+		minDF = 2
+	}
+	maxF := v.Params.MaxFeatures
+	if maxF <= 0 {
+		maxF = 500
+	}
+	df := map[string]int{}
+	total := map[string]float64{}
+	for _, d := range docs {
+		for tok, c := range d {
+			if c > 0 {
+				df[tok]++
+				total[tok] += c
+			}
+		}
+	}
+	type cand struct {
+		tok   string
+		df    int
+		count float64
+	}
+	var cands []cand
+	for tok, n := range df {
+		if n >= minDF {
+			cands = append(cands, cand{tok, n, total[tok]})
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if v.Params.RankByCount {
+			if c := cmp.Compare(b.count, a.count); c != 0 {
+				return c
+			}
+		}
+		if c := cmp.Compare(b.df, a.df); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.tok, b.tok)
+	})
+	if len(cands) > maxF {
+		cands = cands[:maxF]
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.tok, b.tok) })
+	n := float64(len(docs))
+	v.Vocabulary = make([]string, len(cands))
+	v.IDF = make([]float64, len(cands))
+	for i, c := range cands {
+		v.Vocabulary[i] = c.tok
+		v.IDF[i] = math.Log((1+n)/(1+float64(c.df))) + 1
+	}
+	v.index = v.buildIndex()
+	return nil
+}
+
+func (v *TextVectoriser) buildIndex() map[string]int {
+	idx := make(map[string]int, len(v.Vocabulary))
+	for i, t := range v.Vocabulary {
+		idx[t] = i
+	}
+	return idx
+}
+
+// lookup returns the token index. A vectoriser restored from JSON has none
+// stored and gets a fresh one, so concurrent use never writes shared state.
+func (v *TextVectoriser) lookup() map[string]int {
+	if v.index != nil {
+		return v.index
+	}
+	return v.buildIndex()
+}
+
+// Width is the number of columns Transform produces.
+func (v *TextVectoriser) Width() int { return len(v.Vocabulary) }
+
+// transformRow writes the TF-IDF vector of one row into dst (len Width()).
+// Tokens outside the vocabulary are ignored.
+func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float64, dst []float64) {
+	clear(dst)
+	for tok, c := range doc {
+		j, ok := index[tok]
+		if !ok || c <= 0 {
+			continue
+		}
+		dst[j] = (1 + math.Log(c)) * v.IDF[j]
+	}
+	// Summed in column order, not map order, so the norm (and every score
+	// downstream) is bit-for-bit the same on every run.
+	ss := 0.0
+	for _, val := range dst {
+		ss += val * val
+	}
+	if ss > 0 {
+		inv := 1 / math.Sqrt(ss)
+		for j := range dst {
+			dst[j] *= inv
+		}
+	}
+}
+
+// Transform returns the TF-IDF rows of docs, one slice per row.
+func (v *TextVectoriser) Transform(docs []map[string]float64) ([][]float64, error) {
+	if v.Vocabulary == nil {
+		return nil, fmt.Errorf("text vectoriser: transform: %w", ErrNotFitted)
+	}
+	if err := checkTokens(docs); err != nil {
+		return nil, fmt.Errorf("text vectoriser: transform: %w", err)
+	}
+	index := v.lookup()
+	out := make([][]float64, len(docs))
+	for i, d := range docs {
+		out[i] = make([]float64, v.Width())
+		v.transformRow(index, d, out[i])
+	}
+	return out, nil
+}
