@@ -49,11 +49,16 @@ func (c *cellResult) reportCell() reports.Cell {
 	return reports.Cell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, CV: experiments.Summarize(c.Folds), Test: c.Test}
 }
 
+// CellVersion changes whenever the models or the protocol change in a way
+// that changes results, so cells stored by an older pypimal are recomputed.
+const CellVersion = 2
+
 // cellKey identifies a cell's inputs: anything that changes its numbers
 // changes the key, so a reused cell is always the cell that would be
 // computed.
 func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
 	k := struct {
+		Cells       int
 		Version     int
 		Features    []string
 		Digest      string
@@ -66,7 +71,7 @@ func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
 		Model       string
 		Members     []string
 		Train, Test int
-	}{featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
+	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
 		set, leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows)}
 	b, _ := json.Marshal(k)
 	sum := sha256.Sum256(b)
