@@ -41,6 +41,7 @@ type Config struct {
 
 	Importance ImportanceConfig `mapstructure:"importance" yaml:"importance"`
 	Baselines  BaselinesConfig  `mapstructure:"baselines" yaml:"baselines"`
+	Train      TrainConfig      `mapstructure:"train" yaml:"train"` // what `pypimal train` fits; `run` ignores it
 }
 
 // Split chooses the training and test rows. Each side is a list of
@@ -52,10 +53,10 @@ type Split struct {
 
 // Selector matches manifest rows: every given condition must hold.
 type Selector struct {
-	Label       string   `mapstructure:"label" yaml:"label"`               // malicious or benign; "" = both
-	PaperSplit  []string `mapstructure:"paper_split" yaml:"paper_split"`   // train, test, pool; empty = any
-	AddedBefore string   `mapstructure:"added_before" yaml:"added_before"` // YYYY-MM-DD, exclusive; rows without a date do not match
-	AddedFrom   string   `mapstructure:"added_from" yaml:"added_from"`     // YYYY-MM-DD, inclusive; rows without a date do not match
+	Label       string   `mapstructure:"label" yaml:"label,omitempty"`               // malicious or benign; "" = both
+	PaperSplit  []string `mapstructure:"paper_split" yaml:"paper_split,omitempty"`   // train, test, pool; empty = any
+	AddedBefore string   `mapstructure:"added_before" yaml:"added_before,omitempty"` // YYYY-MM-DD, exclusive; rows without a date do not match
+	AddedFrom   string   `mapstructure:"added_from" yaml:"added_from,omitempty"`     // YYYY-MM-DD, inclusive; rows without a date do not match
 }
 
 // Text tunes the vectoriser of the text family, fitted per training fold.
@@ -91,6 +92,18 @@ type BaselinesConfig struct {
 	Split         string `mapstructure:"split" yaml:"split"`                   // rows to run on: test (default) or train+test
 }
 
+// TrainConfig is the model `pypimal train` fits on the training rows and
+// saves for `pypimal scan`; its flags override these keys.
+type TrainConfig struct {
+	Model string `mapstructure:"model" yaml:"model"` // rf dt svm mlp nb lr stacking intersection
+	Set   string `mapstructure:"set" yaml:"set"`     // a feature set of this config
+	Leaky bool   `mapstructure:"leaky" yaml:"leaky"` // include leaky features
+	// TargetFPR, when > 0, sets the decision threshold to the lowest one
+	// whose out-of-fold false-positive rate is at most this; 0 maximises
+	// the out-of-fold F1 instead.
+	TargetFPR float64 `mapstructure:"target_fpr" yaml:"target_fpr"`
+}
+
 // Models the runner knows besides the classifiers registry.
 const (
 	ModelStacking     = "stacking"
@@ -119,8 +132,9 @@ func Defaults() map[string]any {
 		"intersection": []any{"rf", "svm", "mlp"},
 		"text":         map[string]any{"min_df": 2, "max_features": 500, "rank_by_count": false},
 		"cv":           map[string]any{"k": 10, "repeats": 1, "group": false},
-		"importance":   map[string]any{"enabled": true, "model": "rf", "set": "all", "leaky": false, "repeats": 5},
+		"importance":   map[string]any{"enabled": true, "model": ModelStacking, "set": "all", "leaky": false, "repeats": 5},
 		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
+		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0},
 	}
 }
 
@@ -269,6 +283,18 @@ func (c *Config) Validate() error {
 			bad("importance.repeats %d: must be ≥ 1", c.Importance.Repeats)
 		}
 	}
+	// Only what `run` could trip over is checked here; ValidateTrain
+	// checks the rest when a model is trained.
+	switch m := c.Train.Model; m {
+	case ModelStacking, ModelIntersection:
+	default:
+		if _, err := classifiers.ByName(m); err != nil {
+			bad("train.model: %v", err)
+		}
+	}
+	if !(c.Train.TargetFPR >= 0 && c.Train.TargetFPR < 1) {
+		bad("train.target_fpr %v: want 0 (maximise F1) or a rate in (0, 1)", c.Train.TargetFPR)
+	}
 	if c.Baselines.Enabled {
 		switch c.Baselines.Split {
 		case "test", "train+test":
@@ -358,6 +384,55 @@ func (sp Split) Sides(rows []dataset.Row) (train, test []dataset.Row, err error)
 		return nil, nil, fmt.Errorf("split: no training rows selected")
 	}
 	return train, test, nil
+}
+
+// TrainSet returns the feature set named by train.set: one of the
+// config's feature sets, or else one of the default sets.
+func (c *Config) TrainSet() (featuresets.Set, error) {
+	for _, s := range c.FeatureSets {
+		if s.Name == c.Train.Set {
+			return s, nil
+		}
+	}
+	for _, s := range featuresets.DefaultSets() {
+		if s.Name == c.Train.Set {
+			return s, nil
+		}
+	}
+	return featuresets.Set{}, fmt.Errorf("train.set %q is neither a feature set of this config nor a default set", c.Train.Set)
+}
+
+// ValidateTrain checks the train section against the rest of the config:
+// the feature set exists and selects something, and a stacking or
+// intersection model has at least two valid members.
+func (c *Config) ValidateTrain() error {
+	var errs []error
+	set, err := c.TrainSet()
+	if err != nil {
+		errs = append(errs, err)
+	} else if _, err := set.Resolve(featuresets.Catalogue(), c.Train.Leaky); err != nil {
+		errs = append(errs, fmt.Errorf("train.set: %w", err))
+	}
+	switch m := c.Train.Model; m {
+	case ModelStacking, ModelIntersection:
+		members := c.Stacking
+		if m == ModelIntersection {
+			members = c.Intersection
+		}
+		if len(members) < 2 {
+			errs = append(errs, fmt.Errorf("train.model %s: list at least two models under %s", m, m))
+		}
+		for _, b := range members {
+			if _, err := c.Spec(b); err != nil {
+				errs = append(errs, fmt.Errorf("train.model %s: %w", m, err))
+			}
+		}
+	default:
+		if _, err := c.Spec(m); err != nil {
+			errs = append(errs, fmt.Errorf("train.model: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Spec returns a registered model with the config's class weight; models
