@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -177,7 +178,12 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			}
 			// Forward pass.
 			hid := mat.NewDense(b, h, hBuf[:b*h])
-			mulSerial(hid, xb, W1)
+			sparse := nnz(xbBuf[:b*p])*2 < b*p
+			if sparse {
+				mulSparseRows(hBuf[:b*h], xbBuf[:b*p], w1, p, h)
+			} else {
+				mulSerial(hid, xb, W1)
+			}
 			for r := 0; r < b; r++ {
 				row := hBuf[r*h : (r+1)*h]
 				for k := range row {
@@ -234,7 +240,11 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			for k := range gb1 {
 				gb1[k] *= inv
 			}
-			mulSerial(GW1, xt, mat.NewDense(b, h, dBuf[:b*h]))
+			if sparse {
+				mulSparseT(gw1, xbBuf[:b*p], dBuf[:b*h], p, h)
+			} else {
+				mulSerial(GW1, xt, mat.NewDense(b, h, dBuf[:b*h]))
+			}
 			for k := range gw1 {
 				gw1[k] = (gw1[k] + prm.Alpha*w1[k]) * inv
 			}
@@ -266,6 +276,46 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	m.NFeatures = p
 	m.NIter = epoch
 	return nil
+}
+
+// nnz counts the non-zero entries of x.
+func nnz(x []float64) int {
+	n := 0
+	for _, v := range x {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// mulSparseRows sets dst (b×h) = x (b×p) · w (p×h), skipping the zeros of
+// x: a batch holding TF-IDF columns (scaled, not centred, so mostly zero)
+// costs its non-zeros, not its width.
+func mulSparseRows(dst, x, w []float64, p, h int) {
+	clear(dst)
+	for r := 0; r*p < len(x); r++ {
+		dr := dst[r*h : (r+1)*h]
+		for j, v := range x[r*p : (r+1)*p] {
+			if v != 0 {
+				floats.AddScaled(dr, v, w[j*h:(j+1)*h])
+			}
+		}
+	}
+}
+
+// mulSparseT sets dst (p×h) = xᵀ · d for x (b×p) and d (b×h), skipping the
+// zeros of x.
+func mulSparseT(dst, x, d []float64, p, h int) {
+	clear(dst)
+	for r := 0; r*p < len(x); r++ {
+		dr := d[r*h : (r+1)*h]
+		for j, v := range x[r*p : (r+1)*p] {
+			if v != 0 {
+				floats.AddScaled(dst[j*h:(j+1)*h], v, dr)
+			}
+		}
+	}
 }
 
 // mulSerial sets dst = a*b tile by tile. gonum's Dgemm runs products with

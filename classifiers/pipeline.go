@@ -123,6 +123,13 @@ func (p *ModelPipeline) Fit(d Data, y []int) error {
 		if err := s.Fit(x); err != nil {
 			return fmt.Errorf("pipeline: fit: %w", err)
 		}
+		// TF-IDF columns are scaled but not centred, as scikit-learn's
+		// StandardScaler(with_mean=False) on a sparse matrix: they stay
+		// mostly zero (the MLP skips zeros) and the RBF kernel, logistic
+		// regression and MLP lose nothing, centring being a shift.
+		for j := p.NumericCols; j < len(s.Mean); j++ {
+			s.Mean[j] = 0
+		}
 		if x, err = s.Transform(x); err != nil {
 			return fmt.Errorf("pipeline: fit: %w", err)
 		}
