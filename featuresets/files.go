@@ -33,13 +33,16 @@ func fileDefs() []def {
 		d("files_executable_bit", Count, "Files stored with an executable mode bit.", func(f *facts) float64 { return float64(f.files.executable) }),
 		d("files_hidden", Count, "Files whose path has an element starting with a dot.", func(f *facts) float64 { return float64(f.files.hidden) }),
 		d("files_windows_exe", Count, "Windows executables or libraries by PE magic number (MZ).", func(f *facts) float64 { return float64(f.files.pe) }),
-		d("files_has_readme", Bool, "A README file anywhere in the package.", func(f *facts) float64 { return b2f(f.files.readme) }),
-		d("files_has_license", Bool, "A LICENSE/LICENCE/COPYING file anywhere in the package.", func(f *facts) float64 { return b2f(f.files.licenseFile != nil) }),
+		// README and LICENSE sit at an sdist's root, while Debian moves them
+		// to /usr/share/doc, outside the benign package tree: like setup.py,
+		// their presence tells the packaging apart, not the intent.
+		leaky("files_has_readme", Bool, "A README file anywhere in the package (leaky: Debian moves it to /usr/share/doc).", func(f *facts) float64 { return b2f(f.files.readme) }),
+		leaky("files_has_license", Bool, "A LICENSE/LICENCE/COPYING file anywhere in the package (leaky: Debian moves it to /usr/share/doc).", func(f *facts) float64 { return b2f(f.files.licenseFile != nil) }),
 		d("files_has_tests", Bool, "A tests folder or a test_*.py / *_test.py file.", func(f *facts) float64 { return b2f(f.files.tests) }),
 		d("files_python_ratio", Real, "Share of files that are Python source.", func(f *facts) float64 {
 			return ratio(f.files.count[dataset.KindPython], len(f.pkg.Files))
 		}),
-		d("files_license_mismatch", Bool, "Metadata License, License classifiers and LICENSE text name different license families.", func(f *facts) float64 {
+		leaky("files_license_mismatch", Bool, "Metadata License, License classifiers and LICENSE text name different license families (leaky: reads the LICENSE file).", func(f *facts) float64 {
 			text := ""
 			if f.files.licenseFile != nil {
 				text = string(f.files.licenseFile.Data)

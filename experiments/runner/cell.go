@@ -67,15 +67,26 @@ func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
 		Text        experiments.Text
 		ClassWeight string
 		Set         featuresets.Set
+		Columns     []string // the resolved columns: a feature's leaky flag can change
 		Leaky       bool
 		Model       string
 		Members     []string
 		Train, Test int
 	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
-		set, leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows)}
+		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows)}
 	b, _ := json.Marshal(k)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
+}
+
+// columns names the numeric columns a set resolves to ("" on error, which
+// the cell then reports).
+func (g *grid) columns(set featuresets.Set, leaky bool) []string {
+	sel, err := set.Resolve(featuresets.Catalogue(), leaky)
+	if err != nil {
+		return nil
+	}
+	return columnNames(featuresets.Catalogue(), sel)
 }
 
 func (g *grid) members(model string) []string {
