@@ -292,7 +292,8 @@ func (rw *reportWriter) results() {
 		if leaky {
 			rw.p("### With leaky features\n\n")
 			rw.p("The same cells with the leaky features added: features that read `setup.py`, `setup.cfg` or `pyproject.toml` " +
-				"(their presence, their code on its own, an incomplete `setup()` call). Only the malicious side has these files, " +
+				"(their presence, their code on its own, an incomplete `setup()` call) or the README/LICENSE files at an sdist's root. " +
+				"Only the malicious side has these files, " +
 				"because the benign packages are Debian's installed form, so these features separate the classes for a reason " +
 				"that does not hold on PyPI. Compare with the table above to see how much of a score they explain.\n\n")
 		} else {
@@ -472,7 +473,8 @@ func (rw *reportWriter) biases() {
 	rw.p("## Known biases\n\n")
 	rw.p("- **Benign packages are Debian's installed form, not PyPI sdists.** They are read as their " +
 		"`dist-packages` tree with a `*.dist-info`/`*.egg-info` metadata file, so they have no `setup.py`, " +
-		"`setup.cfg` or `pyproject.toml` and a different file layout, while most of the malware is an original sdist. " +
+		"`setup.cfg` or `pyproject.toml`, no README or LICENSE (Debian moves them to `/usr/share/doc`) and a different file " +
+		"layout, while most of the malware is an original sdist. " +
 		"Features that read those files are *leaky* and kept out of the headline. Whole-package aggregates over " +
 		"all `.py` files are not flagged leaky but keep a residual bias: real benign sdists have ordinary " +
 		"`setup.py` code (`open(...).read()`, `exec` of a version file) that our benign side lacks.\n")
