@@ -1,0 +1,343 @@
+package vetting
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"pypimal/classifiers"
+	"pypimal/dataset"
+	"pypimal/experiments"
+	"pypimal/experiments/runner"
+	"pypimal/featuresets"
+)
+
+// TrainOptions are run-time settings of Train that are not part of the
+// experiment config.
+type TrainOptions struct {
+	DataDir  string             // dataset folder holding manifest.csv
+	Cache    *featuresets.Cache // feature cache; nil: none
+	Limits   dataset.Limits
+	Progress io.Writer // extraction progress bar; nil: none
+	Log      io.Writer // one line per step; nil: discard
+	// Rows replaces the manifest (tests train on a slice); nil: read
+	// DataDir/manifest.csv.
+	Rows []dataset.Row
+}
+
+// Train fits cfg.Train's model (model, feature set of the config or a
+// default set, leaky features or not) on the training rows of cfg's split
+// and returns the model file to save.
+//
+// The decision threshold is chosen on out-of-fold scores of the training
+// rows, from cfg.CV's folds (k, repeats, grouping, seed; every repeat's
+// scores pooled): with cfg.Train.TargetFPR 0, the threshold with the
+// highest F1 (ties go to the higher threshold), placed halfway between the
+// two neighbouring out-of-fold scores; otherwise the lowest threshold whose
+// out-of-fold false-positive rate is at most TargetFPR, which is one of
+// the scores. The model itself is then fitted on all training rows with the
+// seed a run uses for its test fit, so the saved model is the one `pypimal
+// run` scores its test rows with in the same cell.
+func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Model, error) {
+	start := time.Now()
+	logf := func(format string, a ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format+"\n", a...)
+		}
+	}
+	if err := cfg.ValidateTrain(); err != nil {
+		return nil, fmt.Errorf("train: config %s: %w", cfg.Name, err)
+	}
+	set, err := cfg.TrainSet()
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	factory, defThreshold, err := runner.Factory(cfg, cfg.Train.Model)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	rows := opt.Rows
+	if rows == nil {
+		if rows, err = dataset.ReadManifestFile(filepath.Join(opt.DataDir, "manifest.csv")); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	trainRows, _, err := cfg.Split.Sides(rows)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	tc := cfg.Train
+
+	table, failed, tm, err := featuresets.ExtractAll(ctx, opt.DataDir, trainRows,
+		featuresets.Options{Workers: cfg.Workers, Cache: opt.Cache, Limits: opt.Limits, Progress: opt.Progress})
+	if err != nil {
+		return nil, fmt.Errorf("train: features: %w", err)
+	}
+	logf("features: %d training rows (%d from cache, %d failed)", len(trainRows), tm.CacheHits, len(failed))
+	split := &runner.Split{Rows: table.Rows, Table: table}
+	var nMal int
+	for _, r := range table.Rows {
+		y := 0
+		if r.Label == dataset.Malicious {
+			y = 1
+		}
+		nMal += y
+		split.Labels = append(split.Labels, y)
+	}
+	if nMal == 0 || nMal == len(split.Labels) {
+		return nil, fmt.Errorf("train: the training rows hold a single class (%d malicious of %d)", nMal, len(split.Labels))
+	}
+	sel, err := set.Resolve(table.Features, tc.Leaky)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	d := runner.Data(split.Rows, sel)
+	y := split.Labels
+
+	// Out-of-fold scores for the threshold.
+	folds, err := runner.Folds(cfg, split)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	t0 := time.Now()
+	cv, err := experiments.CrossValidate(ctx, factory, d, y, folds, defThreshold,
+		experiments.CVOptions{Seed: cfg.Seed, Workers: cfg.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var oofScores []float64
+	var oofY []int
+	for _, rep := range cv.OOF {
+		for i, s := range rep {
+			if !math.IsNaN(s) {
+				oofScores = append(oofScores, s)
+				oofY = append(oofY, y[i])
+			}
+		}
+	}
+	th, err := ChooseThreshold(oofY, oofScores, tc.TargetFPR)
+	if err != nil {
+		return nil, fmt.Errorf("train: threshold: %w", err)
+	}
+	th.ModelDefault = defThreshold
+	if th.OOF, err = rates(oofY, oofScores, th.Value); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if th.OOFDefault, err = rates(oofY, oofScores, defThreshold); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	sum := experiments.Summarize(cv.Metrics())
+	cvs := CVScores{K: cfg.CV.K, Repeats: cfg.CV.Repeats, Group: cfg.CV.Group,
+		F1Mean: finite(sum.F1.Mean), F1Std: finite(sum.F1.Std), Precision: finite(sum.Precision.Mean),
+		Recall: finite(sum.Recall.Mean), FPR: finite(sum.FPR.Mean)}
+	if v, err := experiments.ROCAUC(oofY, oofScores); err == nil {
+		cvs.ROCAUC = v
+	}
+	if v, err := experiments.AveragePrecision(oofY, oofScores); err == nil {
+		cvs.PRAUC = v
+	}
+	logf("cross-validation (%d folds): F1 %.3f ± %.3f at the model's threshold %g (%.0fs)",
+		len(cv.Metrics()), cvs.F1Mean, cvs.F1Std, defThreshold, time.Since(t0).Seconds())
+	logf("threshold %s: %.6g (out-of-fold precision %.3f, recall %.3f, F1 %.3f, FPR %.4f)",
+		th.Method, th.Value, th.OOF.Precision, th.OOF.Recall, th.OOF.F1, th.OOF.FPR)
+
+	// The model on all training rows.
+	t0 = time.Now()
+	p := factory(runner.FitSeed(cfg))
+	if err := p.Fit(d, y); err != nil {
+		return nil, fmt.Errorf("train: fit on the training rows: %w", err)
+	}
+	pj, err := classifiers.MarshalPipeline(p)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	logf("fit on %d rows (%.0fs)", len(y), time.Since(t0).Seconds())
+
+	names := featuresets.Names()
+	m := &Model{
+		Kind: fileKind, Format: FormatVersion, PypimalVersion: Version(), ExtractorVersion: featuresets.ExtractorVersion,
+		Features: names, Set: set, Leaky: tc.Leaky, Columns: slices.Clone(sel.Columns), Text: sel.Text,
+		Model: tc.Model, ScoreKind: scoreKind(tc.Model), Threshold: th,
+		BenignMedians: benignMedians(split.Rows, y, sel.Columns),
+		PipelineJSON:  pj, pipe: p,
+	}
+	if m.Columns == nil {
+		m.Columns = []int{}
+	}
+	m.ColumnNames = make([]string, len(m.Columns))
+	for j, c := range m.Columns {
+		m.ColumnNames[j] = names[c]
+	}
+	switch tc.Model {
+	case experiments.ModelStacking:
+		m.Members = slices.Clone(cfg.Stacking)
+	case experiments.ModelIntersection:
+		m.Members = slices.Clone(cfg.Intersection)
+	}
+	cfgYAML, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train: config: %w", err)
+	}
+	m.Training = Training{
+		Created: start.UTC().Format(time.RFC3339), DatasetDigest: digest(trainRows), Config: string(cfgYAML),
+		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
+		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
+	}
+	return m, nil
+}
+
+func scoreKind(model string) string {
+	switch model {
+	case "svm":
+		return ScoreDecision
+	case experiments.ModelIntersection:
+		return ScoreVote
+	}
+	return ScoreProbability
+}
+
+// digest is the sha256 of "id sha256" lines, as run.json's dataset digest.
+func digest(rows []dataset.Row) string {
+	h := sha256.New()
+	for _, r := range rows {
+		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// benignMedians returns, per column, the lower median over benign rows:
+// a value that some benign package actually has (a count stays a whole
+// number, a flag stays 0 or 1).
+func benignMedians(rows []featuresets.TableRow, y []int, cols []int) []float64 {
+	out := make([]float64, len(cols))
+	var vals []float64
+	for j, c := range cols {
+		vals = vals[:0]
+		for i, r := range rows {
+			if y[i] == 0 {
+				vals = append(vals, r.Values[c])
+			}
+		}
+		slices.Sort(vals)
+		if len(vals) > 0 {
+			out[j] = vals[(len(vals)-1)/2]
+		}
+	}
+	return out
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func rates(y []int, scores []float64, t float64) (Rates, error) {
+	m, err := experiments.Evaluate(y, scores, t)
+	if err != nil {
+		return Rates{}, err
+	}
+	return Rates{Precision: m.Precision, Recall: m.Recall, F1: m.F1, FPR: m.FPR, TP: m.TP, FP: m.FP, TN: m.TN, FN: m.FN}, nil
+}
+
+// ChooseThreshold picks a decision threshold (malicious when score > t)
+// from out-of-fold scores. With targetFPR 0 it maximises F1: among the
+// intervals between consecutive distinct scores it takes the one with the
+// highest F1 (the higher one on ties, for fewer false positives) and
+// returns its midpoint. With targetFPR in (0, 1) it returns the lowest
+// threshold whose false-positive rate is at most targetFPR: the smallest
+// score s such that the benign rows scoring above s are few enough.
+func ChooseThreshold(y []int, scores []float64, targetFPR float64) (Threshold, error) {
+	if len(y) != len(scores) || len(y) == 0 {
+		return Threshold{}, fmt.Errorf("%d labels for %d scores", len(y), len(scores))
+	}
+	if !(targetFPR >= 0 && targetFPR < 1) {
+		return Threshold{}, fmt.Errorf("target false-positive rate %v: want 0 (maximise F1) or a rate in (0, 1)", targetFPR)
+	}
+	type pt struct {
+		s float64
+		y int
+	}
+	pts := make([]pt, len(y))
+	var P, N int
+	for i := range y {
+		if math.IsNaN(scores[i]) || math.IsInf(scores[i], 0) {
+			return Threshold{}, fmt.Errorf("row %d has score %v", i, scores[i])
+		}
+		pts[i] = pt{scores[i], y[i]}
+		if y[i] == 1 {
+			P++
+		} else {
+			N++
+		}
+	}
+	if P == 0 || N == 0 {
+		return Threshold{}, fmt.Errorf("out-of-fold scores of a single class (%d malicious, %d benign)", P, N)
+	}
+	slices.SortFunc(pts, func(a, b pt) int { return cmp.Compare(a.s, b.s) })
+	// Walk the distinct scores upwards. At threshold u (a distinct score),
+	// the rows called malicious are those scoring above u.
+	type cand struct {
+		t      float64 // the distinct score
+		next   float64 // the next higher distinct score (NaN for the highest)
+		tp, fp int
+	}
+	var cands []cand
+	// Below every score: every row is called malicious.
+	cands = append(cands, cand{t: math.Nextafter(pts[0].s, math.Inf(-1)), next: pts[0].s, tp: P, fp: N})
+	var cumP, cumN int
+	for i := 0; i < len(pts); {
+		u := pts[i].s
+		for ; i < len(pts) && pts[i].s == u; i++ {
+			if pts[i].y == 1 {
+				cumP++
+			} else {
+				cumN++
+			}
+		}
+		next := math.NaN()
+		if i < len(pts) {
+			next = pts[i].s
+		}
+		cands = append(cands, cand{t: u, next: next, tp: P - cumP, fp: N - cumN})
+	}
+	if targetFPR > 0 {
+		for _, c := range cands {
+			if float64(c.fp)/float64(N) <= targetFPR {
+				return Threshold{Value: c.t, Method: MethodTargetFPR, TargetFPR: targetFPR}, nil
+			}
+		}
+		// Unreachable: the highest score flags nothing.
+		return Threshold{}, fmt.Errorf("no threshold reaches false-positive rate %v", targetFPR)
+	}
+	best, bestF1 := -1, -1.0
+	for k, c := range cands {
+		f1 := 0.0
+		if c.tp > 0 {
+			f1 = 2 * float64(c.tp) / float64(2*c.tp+c.fp+(P-c.tp))
+		}
+		if f1 >= bestF1 {
+			best, bestF1 = k, f1
+		}
+	}
+	c := cands[best]
+	t := c.t
+	if !math.IsNaN(c.next) {
+		// Halfway to the next score: the same out-of-fold counts with a
+		// margin on both sides (c.t itself when the two are adjacent floats).
+		if mid := c.t/2 + c.next/2; mid > c.t && mid < c.next {
+			t = mid
+		}
+	}
+	return Threshold{Value: t, Method: MethodMaxF1}, nil
+}
