@@ -87,7 +87,13 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 			copy(row[:nc], rowView(d.X, i))
 		}
 		if tw > 0 {
-			p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:])
+			if i > 0 && sameDoc(d.Tokens[i], d.Tokens[i-1]) {
+				// The same token map as the row above (scan's
+				// explanations repeat a package's tokens on every row).
+				copy(row[nc:], rowView(out, i-1)[nc:])
+			} else {
+				p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:])
+			}
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 )
 
@@ -43,6 +44,9 @@ func NewTextVectoriser(params VectoriserParams) *TextVectoriser {
 
 func checkTokens(docs []map[string]float64) error {
 	for i, d := range docs {
+		if i > 0 && sameDoc(d, docs[i-1]) {
+			continue
+		}
 		for tok, c := range d {
 			if math.IsNaN(c) || math.IsInf(c, 0) {
 				return fmt.Errorf("%w: token %q in row %d has count %v", ErrNonFinite, tok, i, c)
@@ -50,6 +54,11 @@ func checkTokens(docs []map[string]float64) error {
 		}
 	}
 	return nil
+}
+
+// sameDoc reports whether a and b are the same map (not merely equal).
+func sameDoc(a, b map[string]float64) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // Fit learns the vocabulary and idf from the training rows. A vocabulary
