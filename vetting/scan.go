@@ -37,7 +37,10 @@ const DefaultScanWorkers = 2
 type ScanOptions struct {
 	Workers int            // packages scanned at once, each worker with its own parser; 0: DefaultScanWorkers
 	Limits  dataset.Limits // zero: dataset.DefaultLimits
-	Reasons int            // reasons kept per package; 0: 5
+	// Reasons is the number of reasons kept per package; 0: 5; negative:
+	// none, and the package is scored without the explanation rows (one
+	// model evaluation instead of one per feature away from its median).
+	Reasons int
 }
 
 // Result is the verdict on one package.
@@ -157,7 +160,7 @@ func NewScanner(m *Model, opt ScanOptions) *Scanner {
 	if opt.Workers <= 0 {
 		opt.Workers = DefaultScanWorkers
 	}
-	if opt.Reasons <= 0 {
+	if opt.Reasons == 0 {
 		opt.Reasons = 5
 	}
 	s := &Scanner{m: m, opt: opt, features: featuresets.Catalogue()}
@@ -504,9 +507,10 @@ func (s *Scanner) explain(row *featuresets.Row) (float64, []Reason, error) {
 	for j, c := range m.Columns {
 		x0[j] = row.Values[c]
 	}
+	explain := s.opt.Reasons > 0
 	var changed []int
 	for j := range x0 {
-		if x0[j] != m.BenignMedians[j] {
+		if explain && x0[j] != m.BenignMedians[j] {
 			changed = append(changed, j)
 		}
 	}
@@ -518,7 +522,7 @@ func (s *Scanner) explain(row *featuresets.Row) (float64, []Reason, error) {
 		for t, c := range row.Tokens {
 			toks[t] = float64(c)
 		}
-		if len(toks) > 0 {
+		if explain && len(toks) > 0 {
 			textRow = n
 			n++
 		}
@@ -573,8 +577,8 @@ func (s *Scanner) explain(row *featuresets.Row) (float64, []Reason, error) {
 		}
 	}
 	slices.SortStableFunc(reasons, func(a, b Reason) int { return cmp.Compare(b.Delta, a.Delta) })
-	if len(reasons) > s.opt.Reasons {
-		reasons = reasons[:s.opt.Reasons]
+	if len(reasons) > max(s.opt.Reasons, 0) {
+		reasons = reasons[:max(s.opt.Reasons, 0)]
 	}
 	return s0, reasons, nil
 }

@@ -204,6 +204,35 @@ func TestScanHandmade(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestReasonsOption: fewer reasons, or none (scored without explanation
+// rows), leave the score unchanged.
+func TestReasonsOption(t *testing.T) {
+	m := trainedModel(t, "stacking")
+	fx := fixtures(t)
+	var results [][]Result
+	for _, n := range []int{0, 2, -1} {
+		var out []Result
+		_, err := NewScanner(m, ScanOptions{Reasons: n}).Scan(context.Background(), []string{fx["malicious/zip"]}, func(r Result) error {
+			out = append(out, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, out)
+	}
+	full, two, none := results[0][0], results[1][0], results[2][0]
+	if len(full.Reasons) != 5 || len(two.Reasons) != 2 || len(none.Reasons) != 0 {
+		t.Errorf("%d, %d, %d reasons; want 5, 2, 0", len(full.Reasons), len(two.Reasons), len(none.Reasons))
+	}
+	if !reflect.DeepEqual(two.Reasons, full.Reasons[:2]) {
+		t.Errorf("the two reasons are not the top two")
+	}
+	if full.Score != two.Score || full.Score != none.Score || none.Verdict != VerdictMalicious || len(none.Findings) == 0 {
+		t.Errorf("scores %v %v %v, verdict without reasons %s", full.Score, two.Score, none.Score, none.Verdict)
+	}
+}
+
 func TestScanFolderOfArchives(t *testing.T) {
 	m := trainedModel(t, "rf")
 	dir := t.TempDir()

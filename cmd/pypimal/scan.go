@@ -52,7 +52,7 @@ func newScanCmd(v *viper.Viper) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&modelPath, "model", "m", "", "model file written by `pypimal train`")
 	cmd.Flags().StringVarP(&format, "format", "f", "auto", "text, jsonl or sarif (auto: text on a terminal, else jsonl)")
-	cmd.Flags().IntVar(&reasons, "reasons", 5, "reasons listed per package")
+	cmd.Flags().IntVar(&reasons, "reasons", 5, "reasons listed per package; 0 skips the explanations (faster)")
 	return cmd
 }
 
@@ -60,6 +60,9 @@ func runScan(cmd *cobra.Command, v *viper.Viper, m *vetting.Model, format string
 	out, err := vetting.NewResultWriter(format, cmd.OutOrStdout(), m)
 	if err != nil {
 		return err
+	}
+	if reasons <= 0 {
+		reasons = -1 // none
 	}
 	s := vetting.NewScanner(m, vetting.ScanOptions{Workers: v.GetInt("workers"), Reasons: reasons})
 	errw := cmd.ErrOrStderr()
