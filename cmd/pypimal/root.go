@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		_ = v.BindPFlag(f, root.PersistentFlags().Lookup(f))
 	}
 
-	root.AddCommand(newDatasetCmd(v), newFeaturesCmd(v), newExtractCmd(v), newRunCmd(v), newTrainCmd(v), newScanCmd(v))
+	root.AddCommand(newDatasetCmd(v), newFeaturesCmd(v), newExtractCmd(v), newRunCmd(v), newBaselinesCmd(v), newTrainCmd(v), newScanCmd(v))
 	return root
 }
 
