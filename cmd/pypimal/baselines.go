@@ -25,17 +25,7 @@ func newBaselinesCmd(v *viper.Viper) *cobra.Command {
 			"precomputed reports, and writes baselines.md, CSVs and the alerts-by-class plot.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := ""
-			if len(args) == 1 {
-				path = args[0]
-			} else if root, ok := repoRoot(); ok {
-				path = filepath.Join(root, "experiments", "paper.yaml")
-			}
-			overrides := map[string]any{"baselines.enabled": true}
-			if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
-				overrides["data"] = v.GetString("data")
-			}
-			cfg, err := experiments.LoadConfig(path, overrides)
+			cfg, err := loadExperiment(cmd, v, args, map[string]any{"baselines.enabled": true})
 			if err != nil {
 				return err
 			}

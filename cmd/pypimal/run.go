@@ -27,12 +27,6 @@ func newRunCmd(v *viper.Viper) *cobra.Command {
 			"A run that is interrupted and started again reuses cached features and finished cells.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := ""
-			if len(args) == 1 {
-				path = args[0]
-			} else if root, ok := repoRoot(); ok {
-				path = filepath.Join(root, "experiments", "paper.yaml")
-			}
 			overrides := map[string]any{}
 			if cmd.Flags().Changed("seed") {
 				overrides["seed"] = seed
@@ -40,13 +34,7 @@ func newRunCmd(v *viper.Viper) *cobra.Command {
 			if cmd.Flags().Changed("output") {
 				overrides["output"] = output
 			}
-			if f := cmd.Flags().Lookup("workers"); f != nil && f.Changed {
-				overrides["workers"] = v.GetInt("workers")
-			}
-			if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
-				overrides["data"] = v.GetString("data")
-			}
-			cfg, err := experiments.LoadConfig(path, overrides)
+			cfg, err := loadExperiment(cmd, v, args, overrides)
 			if err != nil {
 				return err
 			}
@@ -149,4 +137,23 @@ func printHeadline(w io.Writer, r *reports.Results) {
 		fmt.Fprintf(w, "best test F1 (no leaky features): %.3f, %s on %s (paper: %.2f)\n",
 			bestTest.Test.F1, bestTest.Model, bestTest.Set, reports.PaperTestF1)
 	}
+}
+
+// loadExperiment reads the config named by args (default
+// experiments/paper.yaml in the repository) with overrides, adding the
+// global --workers and --data flags when given: flags beat the file.
+func loadExperiment(cmd *cobra.Command, v *viper.Viper, args []string, overrides map[string]any) (*experiments.Config, error) {
+	path := ""
+	if len(args) == 1 {
+		path = args[0]
+	} else if root, ok := repoRoot(); ok {
+		path = filepath.Join(root, "experiments", "paper.yaml")
+	}
+	if f := cmd.Flags().Lookup("workers"); f != nil && f.Changed {
+		overrides["workers"] = v.GetInt("workers")
+	}
+	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
+		overrides["data"] = v.GetString("data")
+	}
+	return experiments.LoadConfig(path, overrides)
 }

@@ -37,12 +37,6 @@ func newTrainCmd(v *viper.Viper) *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("train: -o MODEL.json is required")
 			}
-			path := ""
-			if len(args) == 1 {
-				path = args[0]
-			} else if root, ok := repoRoot(); ok {
-				path = filepath.Join(root, "experiments", "paper.yaml")
-			}
 			overrides := map[string]any{}
 			override := func(flag, key string, val any) {
 				if cmd.Flags().Changed(flag) {
@@ -54,13 +48,7 @@ func newTrainCmd(v *viper.Viper) *cobra.Command {
 			override("leaky", "train.leaky", leaky)
 			override("target-fpr", "train.target_fpr", targetFPR)
 			override("seed", "seed", seed)
-			if f := cmd.Flags().Lookup("workers"); f != nil && f.Changed {
-				overrides["workers"] = v.GetInt("workers")
-			}
-			if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
-				overrides["data"] = v.GetString("data")
-			}
-			cfg, err := experiments.LoadConfig(path, overrides)
+			cfg, err := loadExperiment(cmd, v, args, overrides)
 			if err != nil {
 				return err
 			}
