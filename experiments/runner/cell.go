@@ -141,11 +141,18 @@ func (g *grid) testSeed() int64 { return experiments.DeriveSeed(g.cfg.Seed, -1) 
 func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model string) (*cellResult, error) {
 	key := g.cellKey(set, leaky, model)
 	path := filepath.Join(g.cellDir, key+".json")
-	if b, err := os.ReadFile(path); err == nil {
-		var c cellResult
-		if json.Unmarshal(b, &c) == nil && c.Key == key {
-			g.logf("cell %-22s %-12s leaky=%-5v reused", set.Name, model, leaky)
-			return &c, nil
+	if c, ok := g.stored(key); ok {
+		g.logf("cell %-22s %-12s leaky=%-5v reused", set.Name, model, leaky)
+		return c, nil
+	}
+	// A set without leaky features (metadata, text) resolves to the same
+	// columns either way: the variant with them is the one without.
+	if leaky && slices.Equal(g.columns(set, true), g.columns(set, false)) {
+		if c, ok := g.stored(g.cellKey(set, false, model)); ok {
+			c.Key, c.Leaky = key, true
+			_ = writeJSONAtomic(path, c)
+			g.logf("cell %-22s %-12s leaky=%-5v same columns as without leaky features", set.Name, model, leaky)
+			return c, nil
 		}
 	}
 	sel, err := set.Resolve(g.train.Table.Features, leaky)
@@ -189,6 +196,19 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	// simply recomputed next time.
 	_ = writeJSONAtomic(path, c)
 	return c, nil
+}
+
+// stored returns the finished cell with this key, if any.
+func (g *grid) stored(key string) (*cellResult, bool) {
+	b, err := os.ReadFile(filepath.Join(g.cellDir, key+".json"))
+	if err != nil {
+		return nil, false
+	}
+	var c cellResult
+	if json.Unmarshal(b, &c) != nil || c.Key != key {
+		return nil, false
+	}
+	return &c, true
 }
 
 // prediction is one test package's score from one cell.
