@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -150,6 +149,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	hBuf := make([]float64, bs*h)
 	dBuf := make([]float64, bs*h)
 	outBuf := make([]float64, bs)
+	var spm sparseMul
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
@@ -180,7 +180,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			hid := mat.NewDense(b, h, hBuf[:b*h])
 			sparse := nnz(xbBuf[:b*p])*2 < b*p
 			if sparse {
-				mulSparseRows(hBuf[:b*h], xbBuf[:b*p], w1, p, h)
+				spm.rows(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
 			} else {
 				mulSerial(hid, xb, W1)
 			}
@@ -241,7 +241,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 				gb1[k] *= inv
 			}
 			if sparse {
-				mulSparseT(gw1, xbBuf[:b*p], dBuf[:b*h], p, h)
+				spm.transposed(gw1, xtBuf[:p*b], dBuf[:b*h], b, p, h)
 			} else {
 				mulSerial(GW1, xt, mat.NewDense(b, h, dBuf[:b*h]))
 			}
@@ -287,35 +287,6 @@ func nnz(x []float64) int {
 		}
 	}
 	return n
-}
-
-// mulSparseRows sets dst (b×h) = x (b×p) · w (p×h), skipping the zeros of
-// x: a batch holding TF-IDF columns (scaled, not centred, so mostly zero)
-// costs its non-zeros, not its width.
-func mulSparseRows(dst, x, w []float64, p, h int) {
-	clear(dst)
-	for r := 0; r*p < len(x); r++ {
-		dr := dst[r*h : (r+1)*h]
-		for j, v := range x[r*p : (r+1)*p] {
-			if v != 0 {
-				floats.AddScaled(dr, v, w[j*h:(j+1)*h])
-			}
-		}
-	}
-}
-
-// mulSparseT sets dst (p×h) = xᵀ · d for x (b×p) and d (b×h), skipping the
-// zeros of x.
-func mulSparseT(dst, x, d []float64, p, h int) {
-	clear(dst)
-	for r := 0; r*p < len(x); r++ {
-		dr := d[r*h : (r+1)*h]
-		for j, v := range x[r*p : (r+1)*p] {
-			if v != 0 {
-				floats.AddScaled(dst[j*h:(j+1)*h], v, dr)
-			}
-		}
-	}
 }
 
 // mulSerial sets dst = a*b tile by tile. gonum's Dgemm runs products with
