@@ -12,9 +12,9 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/pypimal
 
-# All tests, including the ones over the whole embedded dataset.
+# All tests, including the ones over the whole embedded dataset and the scikit-learn fidelity check.
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # Unit tests only: skips the passes over the whole dataset.
 test-short:
