@@ -76,9 +76,6 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 	out := mat.NewDense(n, cols, nil)
 	var index map[string]int
 	if tw > 0 {
-		if err := checkTokens(d.Tokens); err != nil {
-			return nil, err
-		}
 		index = p.Vectoriser.lookup()
 	}
 	for i := 0; i < n; i++ {
@@ -92,7 +89,9 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 				// explanations repeat a package's tokens on every row).
 				copy(row[nc:], rowView(out, i-1)[nc:])
 			} else {
-				p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:])
+				if err := p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:], i); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

@@ -42,18 +42,10 @@ func NewTextVectoriser(params VectoriserParams) *TextVectoriser {
 	return &TextVectoriser{Params: params}
 }
 
-func checkTokens(docs []map[string]float64) error {
-	for i, d := range docs {
-		if i > 0 && sameDoc(d, docs[i-1]) {
-			continue
-		}
-		for tok, c := range d {
-			if math.IsNaN(c) || math.IsInf(c, 0) {
-				return fmt.Errorf("%w: token %q in row %d has count %v", ErrNonFinite, tok, i, c)
-			}
-		}
-	}
-	return nil
+func finite(c float64) bool { return !math.IsNaN(c) && !math.IsInf(c, 0) }
+
+func badCount(tok string, row int, c float64) error {
+	return fmt.Errorf("%w: token %q in row %d has count %v", ErrNonFinite, tok, row, c)
 }
 
 // sameDoc reports whether a and b are the same map (not merely equal).
@@ -67,9 +59,6 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 	if len(docs) == 0 {
 		return fmt.Errorf("text vectoriser: fit: %w", ErrNoRows)
 	}
-	if err := checkTokens(docs); err != nil {
-		return fmt.Errorf("text vectoriser: fit: %w", err)
-	}
 	minDF := v.Params.MinDF
 	if minDF <= 0 {
 		minDF = 2
@@ -78,13 +67,29 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 	if maxF <= 0 {
 		maxF = 500
 	}
-	df := map[string]int{}
-	total := map[string]float64{}
-	for _, d := range docs {
+	// One pass: check the counts and gather document frequency and total
+	// count per token (indexed, so each token costs one map lookup).
+	type stat struct {
+		df    int
+		total float64
+	}
+	ids := map[string]int{}
+	var stats []stat
+	for i, d := range docs {
+		same := i > 0 && sameDoc(d, docs[i-1])
 		for tok, c := range d {
+			if !same && !finite(c) {
+				return fmt.Errorf("text vectoriser: fit: %w", badCount(tok, i, c))
+			}
 			if c > 0 {
-				df[tok]++
-				total[tok] += c
+				id, ok := ids[tok]
+				if !ok {
+					id = len(stats)
+					ids[tok] = id
+					stats = append(stats, stat{})
+				}
+				stats[id].df++
+				stats[id].total += c
 			}
 		}
 	}
@@ -94,9 +99,9 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 		count float64
 	}
 	var cands []cand
-	for tok, n := range df {
-		if n >= minDF {
-			cands = append(cands, cand{tok, n, total[tok]})
+	for tok, id := range ids {
+		if st := stats[id]; st.df >= minDF {
+			cands = append(cands, cand{tok, st.df, st.total})
 		}
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
@@ -146,10 +151,14 @@ func (v *TextVectoriser) lookup() map[string]int {
 func (v *TextVectoriser) Width() int { return len(v.Vocabulary) }
 
 // transformRow writes the TF-IDF vector of one row into dst (len Width()).
-// Tokens outside the vocabulary are ignored.
-func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float64, dst []float64) {
+// Tokens outside the vocabulary are ignored; a count that is NaN or
+// infinite is an error (row numbers it).
+func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float64, dst []float64, row int) error {
 	clear(dst)
 	for tok, c := range doc {
+		if !finite(c) {
+			return badCount(tok, row, c)
+		}
 		j, ok := index[tok]
 		if !ok || c <= 0 {
 			continue
@@ -168,6 +177,7 @@ func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float
 			dst[j] *= inv
 		}
 	}
+	return nil
 }
 
 // Transform returns the TF-IDF rows of docs, one slice per row.
@@ -175,14 +185,13 @@ func (v *TextVectoriser) Transform(docs []map[string]float64) ([][]float64, erro
 	if v.Vocabulary == nil {
 		return nil, fmt.Errorf("text vectoriser: transform: %w", ErrNotFitted)
 	}
-	if err := checkTokens(docs); err != nil {
-		return nil, fmt.Errorf("text vectoriser: transform: %w", err)
-	}
 	index := v.lookup()
 	out := make([][]float64, len(docs))
 	for i, d := range docs {
 		out[i] = make([]float64, v.Width())
-		v.transformRow(index, d, out[i])
+		if err := v.transformRow(index, d, out[i], i); err != nil {
+			return nil, fmt.Errorf("text vectoriser: transform: %w", err)
+		}
 	}
 	return out, nil
 }
