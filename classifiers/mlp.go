@@ -132,19 +132,17 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	uniform(w2, bound2)
 	uniform(b2, bound2)
 
-	W1 := mat.NewDense(p, h, w1)
 	W2 := mat.NewVecDense(h, w2)
 	gw1 := make([]float64, p*h)
 	gb1 := make([]float64, h)
 	gw2 := make([]float64, h)
 	gb2 := []float64{0}
-	GW1 := mat.NewDense(p, h, gw1)
 	GW2 := mat.NewVecDense(h, gw2)
 	aw1, ab1, aw2, ab2 := newAdam(p*h), newAdam(h), newAdam(h), newAdam(1)
 
 	xbBuf := make([]float64, bs*p)
-	// The batch is also gathered transposed: gonum's dgemm is about twice as
-	// fast for A*B as for A'*B, and the weight gradient is Xb'*delta.
+	// The batch is also gathered transposed: the weight gradient is
+	// Xb'*delta, and the kernel walks rows.
 	xtBuf := make([]float64, p*bs)
 	hBuf := make([]float64, bs*h)
 	dBuf := make([]float64, bs*h)
@@ -167,8 +165,6 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 		for start := 0; start < n; start += bs {
 			end := min(start+bs, n)
 			b := end - start
-			xb := mat.NewDense(b, p, xbBuf[:b*p])
-			xt := mat.NewDense(p, b, xtBuf[:p*b])
 			for r := 0; r < b; r++ {
 				row := rowView(x, idx[start+r])
 				copy(xbBuf[r*p:(r+1)*p], row)
@@ -178,12 +174,10 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			}
 			// Forward pass.
 			hid := mat.NewDense(b, h, hBuf[:b*h])
-			sparse := nnz(xbBuf[:b*p])*2 < b*p
-			if sparse {
-				spm.rows(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
-			} else {
-				mulSerial(hid, xb, W1)
-			}
+			// gonum's serial dgemm sums each element over k in order and
+			// skips zero multipliers, as the kernel does: the same bits,
+			// dense batch or sparse.
+			spm.rows(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
 			for r := 0; r < b; r++ {
 				row := hBuf[r*h : (r+1)*h]
 				for k := range row {
@@ -240,11 +234,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			for k := range gb1 {
 				gb1[k] *= inv
 			}
-			if sparse {
-				spm.transposed(gw1, xtBuf[:p*b], dBuf[:b*h], b, p, h)
-			} else {
-				mulSerial(GW1, xt, mat.NewDense(b, h, dBuf[:b*h]))
-			}
+			spm.transposed(gw1, xtBuf[:p*b], dBuf[:b*h], b, p, h)
 			for k := range gw1 {
 				gw1[k] = (gw1[k] + prm.Alpha*w1[k]) * inv
 			}
@@ -276,39 +266,6 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	m.NFeatures = p
 	m.NIter = epoch
 	return nil
-}
-
-// nnz counts the non-zero entries of x.
-func nnz(x []float64) int {
-	n := 0
-	for _, v := range x {
-		if v != 0 {
-			n++
-		}
-	}
-	return n
-}
-
-// mulSerial sets dst = a*b tile by tile. gonum's Dgemm runs products with
-// four or more 64x64 output blocks on GOMAXPROCS goroutines and waits for
-// all of them; for the small per-batch products of training that is one
-// barrier per product, thousands per fit. Cross-validation already runs
-// folds in parallel, and on a loaded machine each barrier waits for the
-// slowest descheduled thread (a 10-fold MLP grid took 7 times its CPU time
-// in wall time). Tiles of at most 64x192 stay below gonum's threshold, so
-// each product runs serially in the calling goroutine; the sums are
-// accumulated in the same order either way.
-func mulSerial(dst, a, b *mat.Dense) {
-	const tileRows, tileCols = 64, 192
-	m, _ := a.Dims()
-	k, n := b.Dims()
-	for i := 0; i < m; i += tileRows {
-		ie := min(i+tileRows, m)
-		for j := 0; j < n; j += tileCols {
-			je := min(j+tileCols, n)
-			dst.Slice(i, ie, j, je).(*mat.Dense).Mul(a.Slice(i, ie, 0, k), b.Slice(0, k, j, je))
-		}
-	}
 }
 
 // Predict returns P(malicious) for each row.

@@ -5,14 +5,16 @@ package classifiers
 #include <stddef.h>
 #include <string.h>
 
-// The MLP's sparse batch products in C: GCC vectorises the inner loops (AVX2
-// where the CPU has it, chosen at load time on x86-64) and keeps a 16-wide
-// block of the output row in registers across all non-zeros of an input
-// row, where the Go loop streamed the whole output row through memory once
-// per non-zero. Each output element is still the same sum, taken in the
-// same order, with a separate multiply and add (ISO C mode contracts
-// nothing, and neither clone targets FMA): the results are bit-identical
-// to the Go loops in sparsemul_test.go.
+// The MLP's batch products in C: GCC vectorises the inner loops (AVX2 where
+// the CPU has it, chosen at load time on x86-64) and keeps a 16-wide block
+// of the output row in registers across all non-zeros of an input row,
+// where Go streamed the whole output row through memory once per non-zero.
+// Each output element is still the same sum, taken in the same order and
+// skipping the same zero multipliers as gonum's serial dgemm, with a
+// separate multiply and add (ISO C mode contracts nothing, and neither
+// clone targets FMA): the bits are those of gonum's product and of the Go
+// loops in sparsemul_test.go. Zeros cost nothing, so a batch with TF-IDF
+// columns (scaled, not centred) costs its non-zeros, not its width.
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PYPIMAL_CLONES __attribute__((target_clones("avx2", "default")))
@@ -93,9 +95,7 @@ func (s *sparseMul) scratch(n int) {
 	}
 }
 
-// rows sets dst (b×h) = x (b×p) · w (p×h), skipping the zeros of x: a batch
-// holding TF-IDF columns (scaled, not centred, so mostly zero) costs its
-// non-zeros, not its width.
+// rows sets dst (b×h) = x (b×p) · w (p×h), skipping the zeros of x.
 func (s *sparseMul) rows(dst, x, w []float64, b, p, h int) {
 	if b == 0 || h == 0 {
 		return

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
-// refRows and refTransposed are the plain Go loops the C kernels replace:
-// the kernels must give the same bits.
+// refRows and refTransposed are the plain Go loops the C kernels replaced
+// for sparse batches; gonum's Dense.Mul was used for dense ones. The
+// kernels must give the same bits as both.
 func refRows(dst, x, w []float64, p, h int) {
 	clear(dst)
 	for r := 0; r*p < len(x); r++ {
@@ -69,21 +71,40 @@ func TestSparseMulBitIdentical(t *testing.T) {
 		}
 		s.rows(got, x, w, c.b, c.p, c.h)
 		refRows(want, x, w, c.p, c.h)
-		for i := range want {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("rows %+v: element %d = %v, want %v", c, i, got[i], want[i])
-			}
-		}
+		sameBits(t, "rows vs Go loop", c, got, want)
+		sameBits(t, "rows vs gonum", c, got, gonumMul(x, w, c.b, c.p, c.h))
 		got, want = make([]float64, c.p*c.h), make([]float64, c.p*c.h)
 		for i := range got {
 			got[i] = math.NaN()
 		}
 		s.transposed(got, xt, d, c.b, c.p, c.h)
 		refTransposed(want, x, d, c.p, c.h)
-		for i := range want {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("transposed %+v: element %d = %v, want %v", c, i, got[i], want[i])
-			}
+		sameBits(t, "transposed vs Go loop", c, got, want)
+		sameBits(t, "transposed vs gonum", c, got, gonumMul(xt, d, c.p, c.b, c.h))
+	}
+}
+
+// gonumMul is a (m×k) · b (k×n) the way the MLP used to take dense batch
+// products: gonum's Mul on tiles small enough to stay serial.
+func gonumMul(a, b []float64, m, k, n int) []float64 {
+	dst := mat.NewDense(m, n, nil)
+	A, B := mat.NewDense(m, k, a), mat.NewDense(k, n, b)
+	const tileRows, tileCols = 64, 192
+	for i := 0; i < m; i += tileRows {
+		ie := min(i+tileRows, m)
+		for j := 0; j < n; j += tileCols {
+			je := min(j+tileCols, n)
+			dst.Slice(i, ie, j, je).(*mat.Dense).Mul(A.Slice(i, ie, 0, k), B.Slice(0, k, j, je))
+		}
+	}
+	return dst.RawMatrix().Data
+}
+
+func sameBits(t *testing.T, what string, c any, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s %+v: element %d = %v, want %v", what, c, i, got[i], want[i])
 		}
 	}
 }
