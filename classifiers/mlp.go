@@ -178,16 +178,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			// skips zero multipliers, as the kernel does: the same bits,
 			// dense batch or sparse.
 			spm.rows(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
-			for r := 0; r < b; r++ {
-				row := hBuf[r*h : (r+1)*h]
-				for k := range row {
-					if v := row[k] + b1[k]; v > 0 {
-						row[k] = v
-					} else {
-						row[k] = 0
-					}
-				}
-			}
+			biasReLU(hBuf[:b*h], b1, b, h)
 			out := mat.NewVecDense(b, outBuf[:b])
 			out.MulVec(hid, W2)
 			loss := 0.0
@@ -218,19 +209,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			for k := range gw2 {
 				gw2[k] = (gw2[k] + prm.Alpha*w2[k]) * inv
 			}
-			clear(gb1)
-			for r := 0; r < b; r++ {
-				hr := hBuf[r*h : (r+1)*h]
-				dr := dBuf[r*h : (r+1)*h]
-				for k := range dr {
-					if hr[k] > 0 {
-						dr[k] = outBuf[r] * w2[k]
-					} else {
-						dr[k] = 0
-					}
-					gb1[k] += dr[k]
-				}
-			}
+			reluBack(dBuf[:b*h], gb1, hBuf[:b*h], outBuf[:b], w2, b, h)
 			for k := range gb1 {
 				gb1[k] *= inv
 			}

@@ -77,6 +77,36 @@ static void pypimal_spmm_t(double *dst, const double *xt, const double *d, int b
 		pypimal_gather_axpy(dst + (size_t)j * h, d, (size_t)h, idx, val, n, h);
 	}
 }
+// hid (b×h) = max(hid + b1, 0) row by row: the hidden layer's bias and
+// ReLU, branch-free once vectorised (a ReLU branch is a coin flip).
+PYPIMAL_CLONES
+static void pypimal_bias_relu(double *hid, const double *b1, int b, int h) {
+	for (int r = 0; r < b; r++) {
+		double *row = hid + (size_t)r * h;
+		for (int k = 0; k < h; k++) {
+			double v = row[k] + b1[k];
+			row[k] = v > 0 ? v : 0.0;
+		}
+	}
+}
+
+// The hidden layer's deltas d (b×h) = out[r]·w2 where hid > 0, else 0,
+// and gb1 = their column sums, rows added in order.
+PYPIMAL_CLONES
+static void pypimal_relu_back(double *d, double *gb1, const double *hid, const double *out,
+                              const double *w2, int b, int h) {
+	memset(gb1, 0, (size_t)h * sizeof(double));
+	for (int r = 0; r < b; r++) {
+		const double *hr = hid + (size_t)r * h;
+		double *dr = d + (size_t)r * h;
+		double o = out[r];
+		for (int k = 0; k < h; k++) {
+			double v = hr[k] > 0 ? o * w2[k] : 0.0;
+			dr[k] = v;
+			gb1[k] += v;
+		}
+	}
+}
 */
 import "C"
 
@@ -130,4 +160,34 @@ func (s *sparseMul) transposed(dst, xt, d []float64, b, p, h int) {
 	C.pypimal_spmm_t((*C.double)(unsafe.Pointer(&dst[0])), (*C.double)(unsafe.Pointer(&xt[0])),
 		(*C.double)(unsafe.Pointer(&d[0])), C.int(b), C.int(p), C.int(h),
 		&s.idx[0], (*C.double)(unsafe.Pointer(&s.val[0])))
+}
+
+// biasReLU sets hid (b×h) = max(hid + b1, 0), row by row.
+func biasReLU(hid, b1 []float64, b, h int) {
+	if b == 0 || h == 0 {
+		return
+	}
+	_ = hid[b*h-1]
+	_ = b1[h-1]
+	C.pypimal_bias_relu((*C.double)(unsafe.Pointer(&hid[0])), (*C.double)(unsafe.Pointer(&b1[0])), C.int(b), C.int(h))
+}
+
+// reluBack sets d (b×h) to out[r]·w2 where hid > 0 and 0 elsewhere, and gb1
+// to the column sums of d.
+func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
+	if h == 0 {
+		return
+	}
+	if b == 0 {
+		clear(gb1[:h])
+		return
+	}
+	_ = d[b*h-1]
+	_ = hid[b*h-1]
+	_ = out[b-1]
+	_ = w2[h-1]
+	_ = gb1[h-1]
+	C.pypimal_relu_back((*C.double)(unsafe.Pointer(&d[0])), (*C.double)(unsafe.Pointer(&gb1[0])),
+		(*C.double)(unsafe.Pointer(&hid[0])), (*C.double)(unsafe.Pointer(&out[0])),
+		(*C.double)(unsafe.Pointer(&w2[0])), C.int(b), C.int(h))
 }

@@ -151,3 +151,70 @@ func BenchmarkSparseMul(b *testing.B) {
 		}
 	})
 }
+
+// TestReLUKernelsBitIdentical checks the bias+ReLU and its backward pass
+// against the Go loops they replaced, zeros of both signs and NaN included.
+func TestReLUKernelsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ b, h int }{{1, 1}, {3, 7}, {200, 100}, {13, 33}} {
+		hid := make([]float64, c.b*c.h)
+		for i := range hid {
+			switch rng.IntN(10) {
+			case 0:
+				hid[i] = 0
+			case 1:
+				hid[i] = math.Copysign(0, -1)
+			case 2:
+				hid[i] = math.NaN()
+			default:
+				hid[i] = rng.NormFloat64()
+			}
+		}
+		b1 := make([]float64, c.h)
+		for i := range b1 {
+			b1[i] = rng.NormFloat64() * 0.1
+		}
+		b1[0] = 0
+		want := append([]float64(nil), hid...)
+		for r := 0; r < c.b; r++ {
+			row := want[r*c.h : (r+1)*c.h]
+			for k := range row {
+				if v := row[k] + b1[k]; v > 0 {
+					row[k] = v
+				} else {
+					row[k] = 0
+				}
+			}
+		}
+		got := append([]float64(nil), hid...)
+		biasReLU(got, b1, c.b, c.h)
+		sameBits(t, "biasReLU", c, got, want)
+
+		out, w2 := make([]float64, c.b), make([]float64, c.h)
+		for i := range out {
+			out[i] = rng.NormFloat64()
+		}
+		for i := range w2 {
+			w2[i] = rng.NormFloat64()
+		}
+		wantD, wantG := make([]float64, c.b*c.h), make([]float64, c.h)
+		for r := 0; r < c.b; r++ {
+			hr, dr := hid[r*c.h:(r+1)*c.h], wantD[r*c.h:(r+1)*c.h]
+			for k := range dr {
+				if hr[k] > 0 {
+					dr[k] = out[r] * w2[k]
+				} else {
+					dr[k] = 0
+				}
+				wantG[k] += dr[k]
+			}
+		}
+		gotD, gotG := make([]float64, c.b*c.h), make([]float64, c.h)
+		for i := range gotG {
+			gotG[i] = math.NaN() // must be reset
+		}
+		reluBack(gotD, gotG, hid, out, w2, c.b, c.h)
+		sameBits(t, "reluBack d", c, gotD, wantD)
+		sameBits(t, "reluBack gb1", c, gotG, wantG)
+	}
+}
