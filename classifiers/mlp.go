@@ -177,7 +177,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			// gonum's serial dgemm sums each element over k in order and
 			// skips zero multipliers, as the kernel does: the same bits,
 			// dense batch or sparse.
-			spm.rows(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
+			spm.mul(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
 			biasReLU(hBuf[:b*h], b1, b, h)
 			out := mat.NewVecDense(b, outBuf[:b])
 			out.MulVec(hid, W2)
@@ -213,7 +213,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			for k := range gb1 {
 				gb1[k] *= inv
 			}
-			spm.transposed(gw1, xtBuf[:p*b], dBuf[:b*h], b, p, h)
+			spm.mul(gw1, xtBuf[:p*b], dBuf[:b*h], p, b, h)
 			for k := range gw1 {
 				gw1[k] = (gw1[k] + prm.Alpha*w1[k]) * inv
 			}

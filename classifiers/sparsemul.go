@@ -50,33 +50,20 @@ static void pypimal_gather_axpy(double *dst, const double *rows, size_t stride,
 	}
 }
 
-// dst (b×h) = x (b×p) · w (p×h), skipping the zeros of each row of x.
-// idx and val hold at least p entries.
-static void pypimal_spmm(double *dst, const double *x, const double *w, int b, int p, int h,
+// dst (m×n) = a (m×k) · b (k×n), skipping the zeros of each row of a.
+// idx and val hold at least k entries.
+static void pypimal_spmm(double *dst, const double *a, const double *b, int m, int k, int n,
                          int *idx, double *val) {
-	for (int r = 0; r < b; r++) {
-		const double *xr = x + (size_t)r * p;
-		int n = 0;
-		for (int j = 0; j < p; j++) {
-			if (xr[j] != 0) { idx[n] = j; val[n] = xr[j]; n++; }
+	for (int r = 0; r < m; r++) {
+		const double *ar = a + (size_t)r * k;
+		int nz = 0;
+		for (int j = 0; j < k; j++) {
+			if (ar[j] != 0) { idx[nz] = j; val[nz] = ar[j]; nz++; }
 		}
-		pypimal_gather_axpy(dst + (size_t)r * h, w, (size_t)h, idx, val, n, h);
+		pypimal_gather_axpy(dst + (size_t)r * n, b, (size_t)n, idx, val, nz, n);
 	}
 }
 
-// dst (p×h) = xᵀ · d for xt = xᵀ (p×b) and d (b×h), skipping the zeros of
-// each row of xt. idx and val hold at least b entries.
-static void pypimal_spmm_t(double *dst, const double *xt, const double *d, int b, int p, int h,
-                           int *idx, double *val) {
-	for (int j = 0; j < p; j++) {
-		const double *xj = xt + (size_t)j * b;
-		int n = 0;
-		for (int r = 0; r < b; r++) {
-			if (xj[r] != 0) { idx[n] = r; val[n] = xj[r]; n++; }
-		}
-		pypimal_gather_axpy(dst + (size_t)j * h, d, (size_t)h, idx, val, n, h);
-	}
-}
 // hid (b×h) = max(hid + b1, 0) row by row: the hidden layer's bias and
 // ReLU, branch-free once vectorised (a ReLU branch is a coin flip).
 PYPIMAL_CLONES
@@ -125,42 +112,27 @@ func (s *sparseMul) scratch(n int) {
 	}
 }
 
-// rows sets dst (b×h) = x (b×p) · w (p×h), skipping the zeros of x.
-func (s *sparseMul) rows(dst, x, w []float64, b, p, h int) {
-	if b == 0 || h == 0 {
+// mul sets dst (m×n) = a (m×k) · b (k×n), skipping the zeros of a. The
+// MLP's forward pass is mul(hidden, batch, w1) and its weight gradient
+// mul(gw1, batchᵀ, deltas).
+func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
+	if m == 0 || n == 0 {
 		return
 	}
-	if p == 0 {
-		clear(dst[:b*h])
+	if k == 0 {
+		clear(dst[:m*n])
 		return
 	}
-	_ = dst[b*h-1]
-	_ = x[b*p-1]
-	_ = w[p*h-1]
-	s.scratch(p)
-	C.pypimal_spmm((*C.double)(unsafe.Pointer(&dst[0])), (*C.double)(unsafe.Pointer(&x[0])),
-		(*C.double)(unsafe.Pointer(&w[0])), C.int(b), C.int(p), C.int(h),
-		&s.idx[0], (*C.double)(unsafe.Pointer(&s.val[0])))
+	_ = dst[m*n-1]
+	_ = a[m*k-1]
+	_ = b[k*n-1]
+	s.scratch(k)
+	C.pypimal_spmm(cptr(dst), cptr(a), cptr(b), C.int(m), C.int(k), C.int(n),
+		&s.idx[0], cptr(s.val))
 }
 
-// transposed sets dst (p×h) = xᵀ · d, given xt = xᵀ (p×b) and d (b×h),
-// skipping the zeros of x.
-func (s *sparseMul) transposed(dst, xt, d []float64, b, p, h int) {
-	if p == 0 || h == 0 {
-		return
-	}
-	if b == 0 {
-		clear(dst[:p*h])
-		return
-	}
-	_ = dst[p*h-1]
-	_ = xt[p*b-1]
-	_ = d[b*h-1]
-	s.scratch(b)
-	C.pypimal_spmm_t((*C.double)(unsafe.Pointer(&dst[0])), (*C.double)(unsafe.Pointer(&xt[0])),
-		(*C.double)(unsafe.Pointer(&d[0])), C.int(b), C.int(p), C.int(h),
-		&s.idx[0], (*C.double)(unsafe.Pointer(&s.val[0])))
-}
+// cptr is the C view of a non-empty slice.
+func cptr(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 
 // biasReLU sets hid (b×h) = max(hid + b1, 0), row by row.
 func biasReLU(hid, b1 []float64, b, h int) {
@@ -169,7 +141,7 @@ func biasReLU(hid, b1 []float64, b, h int) {
 	}
 	_ = hid[b*h-1]
 	_ = b1[h-1]
-	C.pypimal_bias_relu((*C.double)(unsafe.Pointer(&hid[0])), (*C.double)(unsafe.Pointer(&b1[0])), C.int(b), C.int(h))
+	C.pypimal_bias_relu(cptr(hid), cptr(b1), C.int(b), C.int(h))
 }
 
 // reluBack sets d (b×h) to out[r]·w2 where hid > 0 and 0 elsewhere, and gb1
@@ -187,7 +159,5 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 	_ = out[b-1]
 	_ = w2[h-1]
 	_ = gb1[h-1]
-	C.pypimal_relu_back((*C.double)(unsafe.Pointer(&d[0])), (*C.double)(unsafe.Pointer(&gb1[0])),
-		(*C.double)(unsafe.Pointer(&hid[0])), (*C.double)(unsafe.Pointer(&out[0])),
-		(*C.double)(unsafe.Pointer(&w2[0])), C.int(b), C.int(h))
+	C.pypimal_relu_back(cptr(d), cptr(gb1), cptr(hid), cptr(out), cptr(w2), C.int(b), C.int(h))
 }

@@ -69,7 +69,7 @@ func TestSparseMulBitIdentical(t *testing.T) {
 		for i := range got {
 			got[i] = math.NaN() // every element must be written
 		}
-		s.rows(got, x, w, c.b, c.p, c.h)
+		s.mul(got, x, w, c.b, c.p, c.h)
 		refRows(want, x, w, c.p, c.h)
 		sameBits(t, "rows vs Go loop", c, got, want)
 		sameBits(t, "rows vs gonum", c, got, gonumMul(x, w, c.b, c.p, c.h))
@@ -77,7 +77,7 @@ func TestSparseMulBitIdentical(t *testing.T) {
 		for i := range got {
 			got[i] = math.NaN()
 		}
-		s.transposed(got, xt, d, c.b, c.p, c.h)
+		s.mul(got, xt, d, c.p, c.b, c.h)
 		refTransposed(want, x, d, c.p, c.h)
 		sameBits(t, "transposed vs Go loop", c, got, want)
 		sameBits(t, "transposed vs gonum", c, got, gonumMul(xt, d, c.p, c.b, c.h))
@@ -140,8 +140,8 @@ func BenchmarkSparseMul(b *testing.B) {
 	b.Run("c", func(b *testing.B) {
 		var s sparseMul
 		for i := 0; i < b.N; i++ {
-			s.rows(out, x, w, bs, p, h)
-			s.transposed(outT, xt, d, bs, p, h)
+			s.mul(out, x, w, bs, p, h)
+			s.mul(outT, xt, d, p, bs, h)
 		}
 	})
 	b.Run("go", func(b *testing.B) {
