@@ -293,7 +293,8 @@ func TestSklearnFidelity(t *testing.T) {
 			}
 			out.Seconds, out.CPU = time.Since(start).Seconds(), cpuSeconds()-cpu0
 			ours[s.Name][m] = out
-			t.Logf("ours    %-20s %-11s F1 %.4f %.1fs (%.1fs CPU)", s.Name, m, mean(out.F1), out.Seconds, out.CPU)
+			f1, _ := experiments.MeanStd(out.F1)
+			t.Logf("ours    %-20s %-11s F1 %.4f %.1fs (%.1fs CPU)", s.Name, m, f1, out.Seconds, out.CPU)
 		}
 	}
 
@@ -348,7 +349,8 @@ func TestSklearnFidelity(t *testing.T) {
 			if len(sk.F1) != len(o.F1) {
 				t.Fatalf("%s/%s: %d scikit-learn folds, %d of ours", s.Name, m, len(sk.F1), len(o.F1))
 			}
-			om, sm := mean(o.F1), mean(sk.F1)
+			om, _ := experiments.MeanStd(o.F1)
+			sm, _ := experiments.MeanStd(sk.F1)
 			flag := ""
 			if math.Abs(om-sm) > fidelityTolerance {
 				flag = "  > 0.02"
@@ -380,14 +382,6 @@ func countPositive(y []int) int {
 		n += v
 	}
 	return n
-}
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }
 
 // exportFidelitySet writes what the Python side reads: features.csv (id,
