@@ -79,7 +79,10 @@ static void pypimal_bias_relu(double *hid, const double *b1, int b, int h) {
 
 // The hidden layer's deltas d (b×h) = out[r]·w2 where hid > 0, else 0,
 // and gb1 = their column sums, rows added in order.
-PYPIMAL_CLONES
+// no-trapping-math lets GCC evaluate both arms of the select and vectorise
+// the loop (with traps on, the conditional multiply stays a branch); it
+// changes no value. (cgo does not accept the flag on the command line.)
+PYPIMAL_CLONES __attribute__((optimize("no-trapping-math")))
 static void pypimal_relu_back(double *d, double *gb1, const double *hid, const double *out,
                               const double *w2, int b, int h) {
 	memset(gb1, 0, (size_t)h * sizeof(double));
