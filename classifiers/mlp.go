@@ -254,11 +254,17 @@ func (m *MLP) Predict(x *mat.Dense) ([]float64, error) {
 		return nil, fmt.Errorf("mlp: predict: %w", err)
 	}
 	h := len(m.B1)
-	var hid mat.Dense
-	hid.Mul(x, mat.NewDense(m.NFeatures, h, m.W1))
+	// The same product as the training's forward pass, on a dense copy.
+	xs := make([]float64, n*m.NFeatures)
+	for r := 0; r < n; r++ {
+		copy(xs[r*m.NFeatures:(r+1)*m.NFeatures], rowView(x, r))
+	}
+	hid := make([]float64, n*h)
+	var spm sparseMul
+	spm.mul(hid, xs, m.W1, n, m.NFeatures, h)
 	out := make([]float64, n)
 	for r := 0; r < n; r++ {
-		row := hid.RawRowView(r)
+		row := hid[r*h : (r+1)*h]
 		s := m.B2
 		for k, v := range row {
 			if v += m.B1[k]; v > 0 {

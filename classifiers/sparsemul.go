@@ -2,65 +2,100 @@ package classifiers
 
 /*
 #cgo CFLAGS: -O3 -std=c11
+#cgo LDFLAGS: -lm
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-// The MLP's batch products in C: GCC vectorises the inner loops (AVX2 where
-// the CPU has it, chosen at load time on x86-64) and keeps a 16-wide block
-// of the output row in registers across all non-zeros of an input row,
-// where Go streamed the whole output row through memory once per non-zero.
-// Each output element is still the same sum, taken in the same order and
-// skipping the same zero multipliers as gonum's serial dgemm, with a
-// separate multiply and add (ISO C mode contracts nothing, and neither
-// clone targets FMA): the bits are those of gonum's product and of the Go
-// loops in sparsemul_test.go. Zeros cost nothing, so a batch with TF-IDF
-// columns (scaled, not centred) costs its non-zeros, not its width.
+// The MLP's batch products in C. Rows of the output are taken two at a
+// time, and a 16-wide block of both rows stays in registers (eight AVX
+// accumulators: enough independent chains to keep both FMA units busy)
+// across the non-zeros of the two input rows; each weight row is loaded
+// once for both. Every product-add is one fused multiply-add (fma), so the
+// sums are the same on every x86-64: the x86-64-v3 clone (AVX2+FMA, chosen
+// at load time) and the default one, which calls libm's exact fma, differ
+// only in speed. Columns where both input rows are zero are skipped, so a
+// batch with TF-IDF columns (scaled, not centred) costs about its
+// non-zeros, not its width; a zero multiplier on one row of the pair adds
+// an exact zero.
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PYPIMAL_CLONES __attribute__((target_clones("avx2", "default")))
+#define PYPIMAL_FMA_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define PYPIMAL_CLONES
+#define PYPIMAL_FMA_CLONES
 #endif
 
 #define BLOCK 16
+#define QUAD 4
 
-// dst[0:h] = sum over n of val[i] * rows[idx[i]*stride : +h], in order of i.
-PYPIMAL_CLONES
-static void pypimal_gather_axpy(double *dst, const double *rows, size_t stride,
-                                const int *idx, const double *val, int n, int h) {
+// d0[0:h] and d1[0:h] = sums over i < n of v0[i] (v1[i]) times row idx[i]
+// of w (row stride ws), in order of i.
+PYPIMAL_FMA_CLONES
+static void pypimal_gather2(double *restrict d0, double *restrict d1, const double *restrict w, size_t ws,
+                            const int *restrict idx, const double *restrict v0, const double *restrict v1,
+                            int n, int h) {
 	int c = 0;
 	for (; c + BLOCK <= h; c += BLOCK) {
-		double acc[BLOCK] = {0};
+		double a0[BLOCK] = {0}, a1[BLOCK] = {0};
 		for (int i = 0; i < n; i++) {
-			const double *w = rows + (size_t)idx[i] * stride + c;
-			double v = val[i];
-			for (int k = 0; k < BLOCK; k++) acc[k] += v * w[k];
+			const double *wr = w + (size_t)idx[i] * ws + c;
+			double x0 = v0[i], x1 = v1[i];
+			for (int k = 0; k < BLOCK; k++) {
+				a0[k] = fma(x0, wr[k], a0[k]);
+				a1[k] = fma(x1, wr[k], a1[k]);
+			}
 		}
-		memcpy(dst + c, acc, sizeof acc);
+		memcpy(d0 + c, a0, sizeof a0);
+		memcpy(d1 + c, a1, sizeof a1);
 	}
-	if (c < h) {
-		double acc[BLOCK] = {0};
-		int rem = h - c;
+	for (; c + QUAD <= h; c += QUAD) {
+		double a0[QUAD] = {0}, a1[QUAD] = {0};
 		for (int i = 0; i < n; i++) {
-			const double *w = rows + (size_t)idx[i] * stride + c;
-			double v = val[i];
-			for (int k = 0; k < rem; k++) acc[k] += v * w[k];
+			const double *wr = w + (size_t)idx[i] * ws + c;
+			double x0 = v0[i], x1 = v1[i];
+			for (int k = 0; k < QUAD; k++) {
+				a0[k] = fma(x0, wr[k], a0[k]);
+				a1[k] = fma(x1, wr[k], a1[k]);
+			}
 		}
-		memcpy(dst + c, acc, (size_t)rem * sizeof(double));
+		memcpy(d0 + c, a0, sizeof a0);
+		memcpy(d1 + c, a1, sizeof a1);
+	}
+	for (; c < h; c++) {
+		double a0 = 0, a1 = 0;
+		for (int i = 0; i < n; i++) {
+			double x = w[(size_t)idx[i] * ws + c];
+			a0 = fma(v0[i], x, a0);
+			a1 = fma(v1[i], x, a1);
+		}
+		d0[c] = a0;
+		d1[c] = a1;
 	}
 }
 
-// dst (m×n) = a (m×k) · b (k×n), skipping the zeros of each row of a.
-// idx and val hold at least k entries.
+// dst (m×n) = a (m×k) · b (k×n), two rows of a at a time, skipping the
+// columns where both are zero. idx, v0 and v1 hold at least k entries;
+// spare holds n (the unused second row when m is odd).
 static void pypimal_spmm(double *dst, const double *a, const double *b, int m, int k, int n,
-                         int *idx, double *val) {
-	for (int r = 0; r < m; r++) {
-		const double *ar = a + (size_t)r * k;
+                         int *idx, double *v0, double *v1, double *spare) {
+	int r = 0;
+	for (; r + 1 < m; r += 2) {
+		const double *a0 = a + (size_t)r * k, *a1 = a0 + k;
 		int nz = 0;
 		for (int j = 0; j < k; j++) {
-			if (ar[j] != 0) { idx[nz] = j; val[nz] = ar[j]; nz++; }
+			if (a0[j] != 0 || a1[j] != 0) { idx[nz] = j; v0[nz] = a0[j]; v1[nz] = a1[j]; nz++; }
 		}
-		pypimal_gather_axpy(dst + (size_t)r * n, b, (size_t)n, idx, val, nz, n);
+		pypimal_gather2(dst + (size_t)r * n, dst + (size_t)(r + 1) * n, b, (size_t)n, idx, v0, v1, nz, n);
+	}
+	if (r < m) {
+		const double *a0 = a + (size_t)r * k;
+		int nz = 0;
+		for (int j = 0; j < k; j++) {
+			if (a0[j] != 0) { idx[nz] = j; v0[nz] = a0[j]; v1[nz] = 0; nz++; }
+		}
+		pypimal_gather2(dst + (size_t)r * n, spare, b, (size_t)n, idx, v0, v1, nz, n);
 	}
 }
 
@@ -102,17 +137,10 @@ import "C"
 
 import "unsafe"
 
-// sparseMul holds the scratch index lists of the C kernels.
+// sparseMul holds the scratch lists of the C product.
 type sparseMul struct {
-	idx []C.int
-	val []float64
-}
-
-func (s *sparseMul) scratch(n int) {
-	if cap(s.idx) < n {
-		s.idx = make([]C.int, n)
-		s.val = make([]float64, n)
-	}
+	idx          []C.int
+	v0, v1, tail []float64
 }
 
 // mul sets dst (m×n) = a (m×k) · b (k×n), skipping the zeros of a. The
@@ -129,9 +157,15 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 	_ = dst[m*n-1]
 	_ = a[m*k-1]
 	_ = b[k*n-1]
-	s.scratch(k)
+	if cap(s.idx) < k {
+		s.idx = make([]C.int, k)
+		s.v0, s.v1 = make([]float64, k), make([]float64, k)
+	}
+	if cap(s.tail) < n {
+		s.tail = make([]float64, n)
+	}
 	C.pypimal_spmm(cptr(dst), cptr(a), cptr(b), C.int(m), C.int(k), C.int(n),
-		&s.idx[0], cptr(s.val))
+		&s.idx[0], cptr(s.v0), cptr(s.v1), cptr(s.tail))
 }
 
 // cptr is the C view of a non-empty slice.
