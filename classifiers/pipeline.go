@@ -44,6 +44,11 @@ func dataRows(d Data) (int, error) {
 			return 0, fmt.Errorf("%w: %d token rows for %d numeric rows", ErrShape, len(d.Tokens), n)
 		}
 		n = len(d.Tokens)
+		if d.Terms != nil && d.Terms.Len() != n {
+			return 0, fmt.Errorf("%w: %d interned token rows for %d token rows", ErrShape, d.Terms.Len(), n)
+		}
+	} else if d.Terms != nil {
+		return 0, fmt.Errorf("%w: interned tokens without token rows", ErrShape)
 	}
 	if n == 0 {
 		return 0, ErrNoRows
@@ -75,8 +80,11 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 	}
 	out := mat.NewDense(n, cols, nil)
 	var index map[string]int
+	var termCols []int32
 	if tw > 0 {
-		index = p.Vectoriser.lookup()
+		if termCols = p.Vectoriser.termsFor(d.Terms); termCols == nil {
+			index = p.Vectoriser.lookup()
+		}
 	}
 	for i := 0; i < n; i++ {
 		row := rowView(out, i)
@@ -88,6 +96,8 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 				// The same token map as the row above (scan's
 				// explanations repeat a package's tokens on every row).
 				copy(row[nc:], rowView(out, i-1)[nc:])
+			} else if termCols != nil {
+				p.Vectoriser.transformTerms(termCols, d.Terms.rows[i], row[nc:])
 			} else {
 				if err := p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:], i); err != nil {
 					return nil, err
@@ -113,7 +123,11 @@ func (p *ModelPipeline) Fit(d Data, y []int) error {
 	p.Vectoriser, p.Scaler, p.Model = nil, nil, nil
 	if d.Tokens != nil {
 		v := NewTextVectoriser(p.Text)
-		if err := v.Fit(d.Tokens); err != nil {
+		fit := func() error { return v.Fit(d.Tokens) }
+		if d.Terms != nil {
+			fit = func() error { return v.fitTerms(d.Terms) }
+		}
+		if err := fit(); err != nil {
 			return fmt.Errorf("pipeline: fit: %w", err)
 		}
 		p.Vectoriser = v

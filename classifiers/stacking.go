@@ -19,6 +19,7 @@ func SubsetData(d Data, idx []int) Data {
 		if d.Tokens != nil {
 			out.Tokens = []map[string]float64{}
 		}
+		out.Terms = d.Terms.Subset(nil)
 		return out
 	}
 	if d.X != nil && !d.X.IsEmpty() {
@@ -35,6 +36,7 @@ func SubsetData(d Data, idx []int) Data {
 			out.Tokens[i] = d.Tokens[r]
 		}
 	}
+	out.Terms = d.Terms.Subset(idx)
 	return out
 }
 

@@ -35,6 +35,7 @@ type TextVectoriser struct {
 	IDF        []float64 // idf of each vocabulary token
 
 	index map[string]int
+	terms *termCols // set when fitted on interned rows (Data.Terms)
 }
 
 // NewTextVectoriser returns an unfitted vectoriser.
@@ -59,14 +60,7 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 	if len(docs) == 0 {
 		return fmt.Errorf("text vectoriser: fit: %w", ErrNoRows)
 	}
-	minDF := v.Params.MinDF
-	if minDF <= 0 {
-		minDF = 2
-	}
-	maxF := v.Params.MaxFeatures
-	if maxF <= 0 {
-		maxF = 500
-	}
+	minDF, maxF := v.limits()
 	// One pass: check the counts and gather document frequency and total
 	// count per token (indexed, so each token costs one map lookup).
 	type stat struct {
@@ -127,7 +121,20 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 		v.IDF[i] = math.Log((1+n)/(1+float64(c.df))) + 1
 	}
 	v.index = v.buildIndex()
+	v.terms = nil
 	return nil
+}
+
+// limits resolves MinDF and MaxFeatures.
+func (v *TextVectoriser) limits() (minDF, maxF int) {
+	minDF, maxF = v.Params.MinDF, v.Params.MaxFeatures
+	if minDF <= 0 {
+		minDF = 2
+	}
+	if maxF <= 0 {
+		maxF = 500
+	}
+	return minDF, maxF
 }
 
 func (v *TextVectoriser) buildIndex() map[string]int {
@@ -165,8 +172,14 @@ func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float
 		}
 		dst[j] = (1 + math.Log(c)) * v.IDF[j]
 	}
-	// Summed in column order, not map order, so the norm (and every score
-	// downstream) is bit-for-bit the same on every run.
+	normalise(dst)
+	return nil
+}
+
+// normalise scales a TF-IDF row to unit L2 norm. The squares are summed in
+// column order, not map order, so the norm (and every score downstream) is
+// bit-for-bit the same on every run.
+func normalise(dst []float64) {
 	ss := 0.0
 	for _, val := range dst {
 		ss += val * val
@@ -177,7 +190,6 @@ func (v *TextVectoriser) transformRow(index map[string]int, doc map[string]float
 			dst[j] *= inv
 		}
 	}
-	return nil
 }
 
 // Transform returns the TF-IDF rows of docs, one slice per row.

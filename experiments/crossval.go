@@ -65,6 +65,7 @@ func Subset(d classifiers.Data, rows []int) (classifiers.Data, error) {
 			out.Tokens[i] = d.Tokens[r]
 		}
 	}
+	out.Terms = d.Terms.Subset(rows)
 	return out, nil
 }
 

@@ -211,6 +211,7 @@ func permuted(d classifiers.Data, ft *Importance, perm []int) classifiers.Data {
 		for i, src := range perm {
 			out.Tokens[i] = d.Tokens[src]
 		}
+		out.Terms = d.Terms.Subset(perm)
 		return out
 	}
 	x := mat.DenseCopyOf(d.X)

@@ -308,6 +308,10 @@ func data(rows []featuresets.TableRow, sel featuresets.Selection) classifiers.Da
 			}
 			d.Tokens[i] = m
 		}
+		// Integer counts: interning cannot fail.
+		if t, err := classifiers.InternTokens(d.Tokens); err == nil {
+			d.Terms = t
+		}
 	}
 	return d
 }
