@@ -91,11 +91,7 @@ func newAdam(n int) adam { return adam{make([]float64, n), make([]float64, n)} }
 
 // step applies one Adam update with the bias-corrected step size lr.
 func (a adam) step(param, grad []float64, b1, b2, lr, eps float64) {
-	for i, g := range grad {
-		a.m[i] = b1*a.m[i] + (1-b1)*g
-		a.v[i] = b2*a.v[i] + (1-b2)*g*g
-		param[i] -= lr * a.m[i] / (math.Sqrt(a.v[i]) + eps)
-	}
+	adamStep(param, grad, a.m, a.v, b1, b2, lr, eps)
 }
 
 // Fit trains the network.

@@ -132,6 +132,20 @@ static void pypimal_relu_back(double *d, double *gb1, const double *hid, const d
 		}
 	}
 }
+// One Adam update of n parameters: the expressions of the Go loop it
+// replaced, in the same order, each operation rounded on its own (ISO C
+// mode contracts nothing), so the bits are the same; no-math-errno lets
+// sqrt vectorise (v is never negative) without changing its value.
+PYPIMAL_CLONES __attribute__((optimize("no-math-errno")))
+static void pypimal_adam(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
+                         int n, double b1, double b2, double lr, double eps) {
+	double c1 = 1 - b1, c2 = 1 - b2;
+	for (int i = 0; i < n; i++) {
+		m[i] = b1 * m[i] + c1 * g[i];
+		v[i] = b2 * v[i] + c2 * g[i] * g[i];
+		p[i] -= lr * m[i] / (sqrt(v[i]) + eps);
+	}
+}
 */
 import "C"
 
@@ -197,4 +211,17 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 	_ = w2[h-1]
 	_ = gb1[h-1]
 	C.pypimal_relu_back(cptr(d), cptr(gb1), cptr(hid), cptr(out), cptr(w2), C.int(b), C.int(h))
+}
+
+// adamStep applies one Adam update with the bias-corrected step size lr to
+// param, with moment estimates m and v.
+func adamStep(param, grad, m, v []float64, b1, b2, lr, eps float64) {
+	n := len(param)
+	if n == 0 {
+		return
+	}
+	_ = grad[n-1]
+	_ = m[n-1]
+	_ = v[n-1]
+	C.pypimal_adam(cptr(param), cptr(grad), cptr(m), cptr(v), C.int(n), C.double(b1), C.double(b2), C.double(lr), C.double(eps))
 }

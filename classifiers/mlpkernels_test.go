@@ -254,3 +254,36 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 		sameBits(t, "reluBack gb1", c, gotG, wantG)
 	}
 }
+
+// TestAdamBitIdentical checks the C Adam update against the Go loop it
+// replaced, over many steps.
+func TestAdamBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 3, 17, 4100} {
+		p, g := make([]float64, n), make([]float64, n)
+		for i := range p {
+			p[i] = rng.NormFloat64()
+		}
+		want := append([]float64(nil), p...)
+		m, v := make([]float64, n), make([]float64, n)
+		wm, wv := make([]float64, n), make([]float64, n)
+		// Variables, as in MLP.Fit: with constants Go would fold 1-b1
+		// exactly at compile time.
+		b1, b2, eps := 0.9, 0.999, 1e-8
+		for step := 1; step <= 20; step++ {
+			for i := range g {
+				g[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6))
+			}
+			lr := 1e-3 * math.Sqrt(1-math.Pow(b2, float64(step))) / (1 - math.Pow(b1, float64(step)))
+			adamStep(p, g, m, v, b1, b2, lr, eps)
+			for i, gi := range g {
+				wm[i] = b1*wm[i] + (1-b1)*gi
+				wv[i] = b2*wv[i] + (1-b2)*gi*gi
+				want[i] -= lr * wm[i] / (math.Sqrt(wv[i]) + eps)
+			}
+			sameBits(t, "adam params", n, p, want)
+			sameBits(t, "adam m", n, m, wm)
+			sameBits(t, "adam v", n, v, wv)
+		}
+	}
+}
