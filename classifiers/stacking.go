@@ -2,7 +2,10 @@ package classifiers
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -150,31 +153,96 @@ func OutOfFold(bases []PipelineFactory, seeds []int64, d Data, y []int, folds []
 		}
 	}
 	oof := mat.NewDense(n, len(bases), nil)
-	for fi, test := range folds {
-		train := complement(n, test)
-		trainData, testData := SubsetData(d, train), SubsetData(d, test)
-		trainY := make([]int, len(train))
-		for i, r := range train {
-			trainY[i] = y[r]
-		}
-		for j, newBase := range bases {
-			m := newBase(seeds[j])
-			if err := m.Fit(trainData, trainY); err != nil {
-				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
-			}
-			s, err := m.Predict(testData)
-			if err != nil {
-				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
-			}
-			if len(s) != len(test) {
-				return nil, fmt.Errorf("out-of-fold: fold %d, base %d: %w: %d scores for %d rows", fi, j, ErrShape, len(s), len(test))
-			}
-			for i, r := range test {
-				oof.Set(r, j, s[i])
-			}
-		}
+	if err := fillOutOfFold(oof, bases, seeds, d, y, folds, nil); err != nil {
+		return nil, err
 	}
 	return oof, nil
+}
+
+// fillOutOfFold fits every (fold, base) pair, and every extra job after
+// them, on a pool of GOMAXPROCS goroutines: a stack's 30 inner fits keep
+// both cores busy even when it is the only work left. Each job writes its
+// own cells of oof, so the result does not depend on the scheduling; the
+// error returned is that of the first failing job in (fold, base) order.
+func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Data, y []int, folds [][]int, extra []func() error) error {
+	type side struct {
+		train, test Data
+		trainY      []int
+	}
+	sides := make([]side, len(folds))
+	for fi, test := range folds {
+		train := complement(len(y), test)
+		sides[fi] = side{train: SubsetData(d, train), test: SubsetData(d, test), trainY: make([]int, len(train))}
+		for i, r := range train {
+			sides[fi].trainY[i] = y[r]
+		}
+	}
+	nOOF := len(folds) * len(bases)
+	return parallel(nOOF+len(extra), func(i int) error {
+		if i >= nOOF {
+			return extra[i-nOOF]()
+		}
+		fi, j := i/len(bases), i%len(bases)
+		m := bases[j](seeds[j])
+		if err := m.Fit(sides[fi].train, sides[fi].trainY); err != nil {
+			return fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
+		}
+		s, err := m.Predict(sides[fi].test)
+		if err != nil {
+			return fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
+		}
+		test := folds[fi]
+		if len(s) != len(test) {
+			return fmt.Errorf("out-of-fold: fold %d, base %d: %w: %d scores for %d rows", fi, j, ErrShape, len(s), len(test))
+		}
+		for k, r := range test {
+			oof.Set(r, j, s[k])
+		}
+		return nil
+	})
+}
+
+// parallel runs job(0..n-1) on GOMAXPROCS goroutines and returns the error
+// of the lowest failing index (a panic becomes an error). Jobs after a
+// failure may be skipped.
+func parallel(n int, job func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || failed.Load() {
+					return
+				}
+				errs[i] = safeJob(job, i)
+				if errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func safeJob(job func(int) error, i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return job(i)
 }
 
 // Stacking is scikit-learn's StackingClassifier with its defaults (cv=5,
@@ -186,8 +254,14 @@ func OutOfFold(bases []PipelineFactory, seeds []int64, d Data, y []int, folds []
 // row malicious when it is strictly greater than 0.5.
 type Stacking struct {
 	Folds int   // inner folds; 0: 5
-	Seed  int64 // drives each base model's seed (the unshuffled split takes none)
+	Seed  int64 // every base model's seed (the unshuffled split takes none)
 	Meta  LogRegParams
+
+	// Prefit optionally holds bases already fitted with Seed on exactly the
+	// rows and labels Fit will get (nil entries are fitted as usual): the
+	// runner passes the fits of its single-model cells, which are those
+	// bases, so a grid does not fit them twice. Fit clears it.
+	Prefit []Pipeline
 
 	// Fitted state.
 	Bases     []Pipeline
@@ -223,8 +297,10 @@ func (s *Stacking) baseSeeds() []int64 {
 	seeds := make([]int64, len(s.newBases))
 	for i := range seeds {
 		// Like scikit-learn's clones, a base keeps the same seed in every
-		// fold and in the final refit.
-		seeds[i] = deriveSeed(s.Seed, i)
+		// fold and in the final refit; and all bases share the stack's
+		// seed, as random_state=seed on every estimator would, so the
+		// refitted base is the single model fitted with that seed.
+		seeds[i] = s.Seed
 	}
 	return seeds
 }
@@ -232,6 +308,20 @@ func (s *Stacking) baseSeeds() []int64 {
 // MetaFeatures returns the out-of-fold score matrix Fit trains the
 // meta-learner on. It is exported so the wiring can be inspected and tested.
 func (s *Stacking) MetaFeatures(d Data, y []int) (*mat.Dense, error) {
+	folds, err := s.innerFolds(y)
+	if err != nil {
+		return nil, err
+	}
+	oof, err := OutOfFold(s.newBases, s.baseSeeds(), d, y, folds)
+	if err != nil {
+		return nil, fmt.Errorf("stacking: %w", err)
+	}
+	return oof, nil
+}
+
+// innerFolds checks the stack can be fitted on labels y and returns its
+// inner split.
+func (s *Stacking) innerFolds(y []int) ([][]int, error) {
 	if len(s.newBases) == 0 {
 		return nil, fmt.Errorf("stacking: no base models")
 	}
@@ -256,11 +346,7 @@ func (s *Stacking) MetaFeatures(d Data, y []int) (*mat.Dense, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stacking: %w", err)
 	}
-	oof, err := OutOfFold(s.newBases, s.baseSeeds(), d, y, folds)
-	if err != nil {
-		return nil, fmt.Errorf("stacking: %w", err)
-	}
-	return oof, nil
+	return folds, nil
 }
 
 // Fit fits the meta-learner on out-of-fold scores and refits every base on
@@ -276,21 +362,41 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	if err := checkLabels(y); err != nil {
 		return fmt.Errorf("stacking: fit: %w", err)
 	}
-	oof, err := s.MetaFeatures(d, y)
+	folds, err := s.innerFolds(y)
 	if err != nil {
 		return err
+	}
+	// The refits on all rows run in the same pool as the inner fits.
+	seeds := s.baseSeeds()
+	bases := make([]Pipeline, len(s.newBases))
+	refits := make([]func() error, len(s.newBases))
+	prefit := s.Prefit
+	s.Prefit = nil
+	if prefit != nil && len(prefit) != len(s.newBases) {
+		return fmt.Errorf("stacking: fit: %d prefitted bases for %d bases", len(prefit), len(s.newBases))
+	}
+	for j, nb := range s.newBases {
+		if prefit != nil && prefit[j] != nil {
+			bases[j] = prefit[j]
+			refits[j] = func() error { return nil }
+			continue
+		}
+		refits[j] = func() error {
+			b := nb(seeds[j])
+			if err := b.Fit(d, y); err != nil {
+				return fmt.Errorf("stacking: fit base %d: %w", j, err)
+			}
+			bases[j] = b
+			return nil
+		}
+	}
+	oof := mat.NewDense(n, len(s.newBases), nil)
+	if err := fillOutOfFold(oof, s.newBases, seeds, d, y, folds, refits); err != nil {
+		return fmt.Errorf("stacking: %w", err)
 	}
 	meta := NewLogisticRegression(s.Meta)
 	if err := meta.Fit(oof, y); err != nil {
 		return fmt.Errorf("stacking: fit meta-learner: %w", err)
-	}
-	seeds := s.baseSeeds()
-	bases := make([]Pipeline, len(s.newBases))
-	for j, nb := range s.newBases {
-		bases[j] = nb(seeds[j])
-		if err := bases[j].Fit(d, y); err != nil {
-			return fmt.Errorf("stacking: fit base %d: %w", j, err)
-		}
 	}
 	s.Bases, s.MetaModel = bases, meta
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -116,9 +117,10 @@ type fitLog struct {
 	final bool  // set when the stack refits on all rows
 }
 
-// recorder hands out recordingPipelines and keeps their logs in creation
-// order. Stacking fits sequentially, so no lock is needed.
+// recorder hands out recordingPipelines and keeps their logs. Stacking
+// fits its bases concurrently, hence the lock.
 type recorder struct {
+	mu   sync.Mutex
 	logs []*fitLog
 }
 
@@ -132,7 +134,9 @@ type recordingPipeline struct {
 func (r *recorder) factory(base int) PipelineFactory {
 	return func(seed int64) Pipeline {
 		l := &fitLog{base: base, seed: seed}
+		r.mu.Lock()
 		r.logs = append(r.logs, l)
+		r.mu.Unlock()
 		return &recordingPipeline{log: l}
 	}
 }
@@ -195,26 +199,32 @@ func TestStackingOutOfFold(t *testing.T) {
 	if len(rec.logs) != nBases*(len(folds)+1) {
 		t.Fatalf("%d base fits, want %d (5 folds + the refit, per base)", len(rec.logs), nBases*(len(folds)+1))
 	}
+	// Each base is fitted once on the complement of each inner fold and
+	// once on all rows (in whatever order the pool ran them).
 	seeds := map[int]int64{}
-	fitsPerBase := map[int]int{}
+	trainedOn := map[int][]string{}
 	for _, l := range rec.logs {
 		if s, ok := seeds[l.base]; ok && s != l.seed {
 			t.Errorf("base %d fitted with seeds %d and %d", l.base, s, l.seed)
 		}
 		seeds[l.base] = l.seed
-		k := fitsPerBase[l.base]
-		fitsPerBase[l.base]++
-		if k < len(folds) {
-			// Out-of-fold fits come first, fold by fold.
-			if want := complement(n, folds[k]); !slices.Equal(l.rows, want) {
-				t.Errorf("base %d fit %d trained on %v, want the complement of fold %v", l.base, k, l.rows, folds[k])
-			}
-		} else if want := complement(n, nil); !slices.Equal(l.rows, want) {
-			t.Errorf("base %d final fit trained on %d rows, want all %d", l.base, len(l.rows), n)
+		trainedOn[l.base] = append(trainedOn[l.base], fmt.Sprint(l.rows))
+	}
+	var want []string
+	for _, f := range folds {
+		want = append(want, fmt.Sprint(complement(n, f)))
+	}
+	want = append(want, fmt.Sprint(complement(n, nil)))
+	slices.Sort(want)
+	for b := range nBases {
+		got := trainedOn[b]
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("base %d trained on %v, want the complements of the inner folds and all rows %v", b, got, want)
 		}
 	}
-	if len(seeds) != nBases || seeds[0] == seeds[1] || seeds[1] == seeds[2] {
-		t.Errorf("base seeds %v, want one distinct seed per base", seeds)
+	if len(seeds) != nBases || seeds[0] != 42 || seeds[1] != 42 || seeds[2] != 42 {
+		t.Errorf("base seeds %v, want the stack's seed 42 for every base", seeds)
 	}
 
 	oof, err := st.MetaFeatures(Data{X: x}, y)
@@ -302,7 +312,7 @@ func TestStackingMatchesManualWiring(t *testing.T) {
 	zte := mat.NewDense(40, len(names), nil)
 	for j, name := range names {
 		pf, _ := PipelineByName(name, VectoriserParams{})
-		seed := deriveSeed(9, j)
+		seed := int64(9) // every base takes the stack's seed
 		oof.SetCol(j, cvScores(t, pf, Data{X: x}, y, folds, seed))
 		full := pf(seed)
 		if err := full.Fit(Data{X: x}, y); err != nil {
@@ -324,5 +334,58 @@ func TestStackingMatchesManualWiring(t *testing.T) {
 	}
 	if _, err := StackingByNames([]string{"nb", "knn"}, VectoriserParams{}); err == nil {
 		t.Error("StackingByNames accepted an unknown model")
+	}
+}
+
+// TestStackingPrefit: bases handed over already fitted (with the stack's
+// seed, on the same rows) give the stack it would have fitted itself, bit
+// for bit; missing ones are fitted; a wrong count is an error.
+func TestStackingPrefit(t *testing.T) {
+	d, y := persistData(160, 5)
+	test, _ := persistData(40, 6)
+	names := []string{"lr", "rf", "nb"}
+	text := VectoriserParams{MinDF: 2, MaxFeatures: 10}
+	f, err := StackingByNames(names, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := f(7).(*Stacking)
+	if err := plain.Fit(d, y); err != nil {
+		t.Fatal(err)
+	}
+	want, err := plain.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := make([]Pipeline, len(names))
+	for j, n := range names {
+		pf, err := PipelineByName(n, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre[j] = pf(7)
+		if err := pre[j].Fit(d, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pre[1] = nil // fitted by the stack
+	st := f(7).(*Stacking)
+	st.Prefit = pre
+	if err := st.Fit(d, y); err != nil {
+		t.Fatal(err)
+	}
+	if st.Bases[0] != pre[0] || st.Bases[2] != pre[2] || st.Bases[1] == nil || st.Prefit != nil {
+		t.Fatalf("prefitted bases not used as given, or Prefit kept")
+	}
+	got, err := st.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "stack with prefitted bases", nil, got, want)
+
+	bad := f(7).(*Stacking)
+	bad.Prefit = pre[:2]
+	if err := bad.Fit(d, y); err == nil {
+		t.Error("2 prefitted bases for 3: no error")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -31,6 +32,120 @@ type grid struct {
 	cellDir     string
 	digest      string
 	logf        func(string, ...any)
+	fits        *fitMemo // nil: not yet needed
+	sides       sideData
+}
+
+// sideData is the classifier input of the training and test rows of the
+// last feature set (and leaky flag) a cell asked for: the cells of a set
+// share it rather than each building it again.
+type sideData struct {
+	scope       string
+	train, test classifiers.Data
+}
+
+func (g *grid) data(set featuresets.Set, leaky bool, sel featuresets.Selection) (train, test classifiers.Data) {
+	scope := fmt.Sprintf("%s/%v", set.Name, leaky)
+	if g.sides.scope != scope {
+		g.sides = sideData{scope: scope, train: data(g.train.Rows, sel)}
+		if len(g.test.Rows) > 0 {
+			g.sides.test = data(g.test.Rows, sel)
+		}
+	}
+	return g.sides.train, g.sides.test
+}
+
+// fitMemo keeps the fitted pipelines of the single-model cells of one
+// feature set (and leaky flag) by model and seed. Within a set a seed
+// names the rows a model was fitted on (a fold's training rows, or all
+// of them for the test fit), and the stack fitted with that seed in that
+// fold has the same bases with the same seed (classifiers.Stacking):
+// their refits are these pipelines, so it takes them instead of fitting
+// them again, a sixth of its work.
+type fitMemo struct {
+	mu    sync.Mutex
+	scope string // set and leaky flag the pipelines belong to
+	fits  map[string]map[int64]classifiers.Pipeline
+}
+
+// reset empties the memo when the scope changes.
+func (m *fitMemo) reset(scope string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.scope != scope {
+		m.scope, m.fits = scope, nil
+	}
+}
+
+func (m *fitMemo) put(model string, seed int64, p classifiers.Pipeline) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fits == nil {
+		m.fits = map[string]map[int64]classifiers.Pipeline{}
+	}
+	if m.fits[model] == nil {
+		m.fits[model] = map[int64]classifiers.Pipeline{}
+	}
+	m.fits[model][seed] = p
+}
+
+// get returns the pipelines of models fitted with seed (nil where none),
+// or nil when there is none at all.
+func (m *fitMemo) get(models []string, seed int64) []classifiers.Pipeline {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]classifiers.Pipeline, len(models))
+	found := false
+	for i, name := range models {
+		if p, ok := m.fits[name][seed]; ok {
+			out[i], found = p, true
+		}
+	}
+	if !found {
+		return nil
+	}
+	return out
+}
+
+// memoised is a pipeline that records itself in the memo once fitted.
+type memoised struct {
+	classifiers.Pipeline
+	record func(classifiers.Pipeline)
+}
+
+func (p memoised) Fit(d classifiers.Data, y []int) error {
+	if err := p.Pipeline.Fit(d, y); err != nil {
+		return err
+	}
+	p.record(p.Pipeline)
+	return nil
+}
+
+// shareFits wraps the factory of a cell so its fits are shared with the
+// set's stack: a stack member records its fits, the stack takes them.
+func (g *grid) shareFits(set featuresets.Set, leaky bool, model string, f classifiers.PipelineFactory) classifiers.PipelineFactory {
+	if !slices.Contains(g.cfg.Models, experiments.ModelStacking) {
+		return f
+	}
+	if g.fits == nil {
+		g.fits = &fitMemo{}
+	}
+	g.fits.reset(fmt.Sprintf("%s/%v", set.Name, leaky))
+	switch {
+	case model == experiments.ModelStacking:
+		return func(seed int64) classifiers.Pipeline {
+			p := f(seed)
+			if st, ok := p.(*classifiers.Stacking); ok {
+				st.Prefit = g.fits.get(g.cfg.Stacking, seed)
+			}
+			return p
+		}
+	case slices.Contains(g.cfg.Stacking, model):
+		return func(seed int64) classifiers.Pipeline {
+			return memoised{Pipeline: f(seed), record: func(p classifiers.Pipeline) { g.fits.put(model, seed, p) }}
+		}
+	}
+	return f
 }
 
 // cellResult is a finished cell, as stored in cells/<key>.json.
@@ -51,7 +166,7 @@ func (c *cellResult) reportCell() reports.Cell {
 
 // CellVersion changes whenever the models or the protocol change in a way
 // that changes results, so cells stored by an older pypimal are recomputed.
-const CellVersion = 2
+const CellVersion = 3
 
 // cellKey identifies a cell's inputs: anything that changes its numbers
 // changes the key, so a reused cell is always the cell that would be
@@ -164,27 +279,55 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	if err != nil {
 		return nil, err
 	}
-	d := data(g.train.Rows, sel)
-	cv, err := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
+	f = g.shareFits(set, leaky, model, f)
+	d, testData := g.data(set, leaky, sel)
+	// The fit on all training rows runs beside the folds rather than after
+	// them, so no core idles while the last fold or the test fit finishes
+	// alone.
+	type testFit struct {
+		scores []float64
+		err    error
+	}
+	testDone := make(chan testFit, 1)
+	if len(g.test.Rows) > 0 {
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					testDone <- testFit{err: fmt.Errorf("fit on training rows: panic: %v", r)}
+				}
+			}()
+			p := f(g.testSeed())
+			if err := p.Fit(d, g.train.Labels); err != nil {
+				testDone <- testFit{err: fmt.Errorf("fit on training rows: %w", err)}
+				return
+			}
+			scores, err := p.Predict(testData)
+			if err != nil {
+				err = fmt.Errorf("score test rows: %w", err)
+			}
+			testDone <- testFit{scores, err}
+		}()
+	} else {
+		testDone <- testFit{}
+	}
+	cv, cvErr := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
 		experiments.CVOptions{Seed: g.cfg.Seed, Workers: g.cfg.Workers})
-	if err != nil {
-		return nil, err
+	if cvErr != nil {
+		// Not waiting for the test fit: on cancellation that could take
+		// a while; it ends on its own into the buffered channel.
+		return nil, cvErr
+	}
+	tf := <-testDone
+	if tf.err != nil {
+		return nil, tf.err
 	}
 	c := &cellResult{Key: key, Set: set.Name, Leaky: leaky, Model: model, Threshold: threshold, Folds: cv.Metrics()}
-	if len(g.test.Rows) > 0 {
-		p := f(g.testSeed())
-		if err := p.Fit(d, g.train.Labels); err != nil {
-			return nil, fmt.Errorf("fit on training rows: %w", err)
-		}
-		scores, err := p.Predict(data(g.test.Rows, sel))
+	if tf.scores != nil {
+		m, err := experiments.Evaluate(g.test.Labels, tf.scores, threshold)
 		if err != nil {
 			return nil, fmt.Errorf("score test rows: %w", err)
 		}
-		m, err := experiments.Evaluate(g.test.Labels, scores, threshold)
-		if err != nil {
-			return nil, fmt.Errorf("score test rows: %w", err)
-		}
-		c.Test, c.TestScores = &m, scores
+		c.Test, c.TestScores = &m, tf.scores
 	}
 	s := experiments.Summarize(c.Folds)
 	test := math.NaN()
