@@ -42,24 +42,23 @@ const stackNoMLP = "stack-nomlp"
 //
 // PYPIMAL_FIDELITY=full compares every model, stacking over the paper's six
 // bases included, on the three sets: the issue's criterion. That costs
-// about 1,460 CPU seconds (measured: ours 800, scikit-learn 660), some 12
+// about 1,000 CPU seconds (measured: ours 350, scikit-learn 644), some 9
 // minutes on 2 cores: more than the CI budget allows this one test (the
 // whole suite on a clean 2-core machine must stay well under 15 minutes,
-// and go test stops a package after 10). Stacking is nearly all of it: it
-// fits each of its six bases six times per outer fold (the inner 5-fold
-// split and the refit), about 260 CPU s on each numeric set and 700 on
-// `all`, where every base also fits the TF-IDF vectoriser; mlp is most of
-// the rest (40-55 CPU s per set, both sides).
+// and go test stops a package after 10). Stacking is most of it: it fits
+// each of its six bases six times per outer fold (the inner 5-fold split
+// and the refit): ours 50-60 CPU s on each numeric set and 175 on `all`,
+// scikit-learn's about twice that; mlp is most of the rest.
 //
-// The default (about 330 CPU s, plus about 210 for a cold feature cache:
-// some 5 minutes on 2 idle cores, 3 when warm) keeps
+// The default (about 230 CPU s, plus about 210 for a cold feature cache:
+// some 4 minutes on 2 idle cores, 2.5 when warm) keeps
 //   - every single model (rf, dt, svm, mlp, nb, lr) on the three sets,
 //     `all` with its text vectoriser included: mlp trains the full 200
 //     epochs on `metadata` and stops early on the others;
 //   - the stacking machinery on real data, on metadata+files+code, with a
 //     stack over the paper's bases minus mlp (stack-nomlp): the runner's
 //     factory, inner unshuffled 5-fold split, SVM decision column and
-//     logistic-regression meta-learner, for 50 CPU s instead of 260.
+//     logistic-regression meta-learner, for 15 CPU s (ours) instead of 60.
 func fidelityGrid() (grid []fidelitySet, full bool) {
 	base := []string{"rf", "dt", "svm", "mlp", "nb", "lr"}
 	if os.Getenv("PYPIMAL_FIDELITY") == "full" {
@@ -168,7 +167,7 @@ func TestSklearnFidelity(t *testing.T) {
 	fatal := func(what string, err error) {
 		t.Helper()
 		if ctx.Err() != nil {
-			t.Fatalf("%s: %v: out of time before go test's -timeout; with a cold feature cache this test needs about 5 minutes on 2 idle cores (PYPIMAL_FIDELITY=full about 17): rerun with a longer -timeout", what, err)
+			t.Fatalf("%s: %v: out of time before go test's -timeout; with a cold feature cache this test needs about 4 minutes on 2 idle cores (PYPIMAL_FIDELITY=full about 11): rerun with a longer -timeout", what, err)
 		}
 		t.Fatalf("%s: %v", what, err)
 	}
