@@ -170,9 +170,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			}
 			// Forward pass.
 			hid := mat.NewDense(b, h, hBuf[:b*h])
-			// gonum's serial dgemm sums each element over k in order and
-			// skips zero multipliers, as the kernel does: the same bits,
-			// dense batch or sparse.
+			// Dense or sparse batch alike: the kernel skips zeros.
 			spm.mul(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
 			biasReLU(hBuf[:b*h], b1, b, h)
 			out := mat.NewVecDense(b, outBuf[:b])

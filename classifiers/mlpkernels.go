@@ -27,52 +27,35 @@ package classifiers
 #define PYPIMAL_FMA_CLONES
 #endif
 
-#define BLOCK 16
-#define QUAD 4
+// Columns [c, c+W) of d0 and d1: sums over i < n of v0[i] (v1[i]) times
+// row idx[i] of w (row stride ws), in order of i. Always inlined with a
+// constant W, so the accumulators become registers.
+static inline __attribute__((always_inline))
+void pypimal_block2(double *restrict d0, double *restrict d1, const double *restrict w, size_t ws,
+                    const int *restrict idx, const double *restrict v0, const double *restrict v1,
+                    int n, int c, const int W) {
+	double a0[16] = {0}, a1[16] = {0};
+	for (int i = 0; i < n; i++) {
+		const double *wr = w + (size_t)idx[i] * ws + c;
+		double x0 = v0[i], x1 = v1[i];
+		for (int k = 0; k < W; k++) {
+			a0[k] = fma(x0, wr[k], a0[k]);
+			a1[k] = fma(x1, wr[k], a1[k]);
+		}
+	}
+	memcpy(d0 + c, a0, (size_t)W * sizeof(double));
+	memcpy(d1 + c, a1, (size_t)W * sizeof(double));
+}
 
-// d0[0:h] and d1[0:h] = sums over i < n of v0[i] (v1[i]) times row idx[i]
-// of w (row stride ws), in order of i.
+// d0[0:h] and d1[0:h]: blocks of 16 columns, then of 4, then single ones.
 PYPIMAL_FMA_CLONES
 static void pypimal_gather2(double *restrict d0, double *restrict d1, const double *restrict w, size_t ws,
                             const int *restrict idx, const double *restrict v0, const double *restrict v1,
                             int n, int h) {
 	int c = 0;
-	for (; c + BLOCK <= h; c += BLOCK) {
-		double a0[BLOCK] = {0}, a1[BLOCK] = {0};
-		for (int i = 0; i < n; i++) {
-			const double *wr = w + (size_t)idx[i] * ws + c;
-			double x0 = v0[i], x1 = v1[i];
-			for (int k = 0; k < BLOCK; k++) {
-				a0[k] = fma(x0, wr[k], a0[k]);
-				a1[k] = fma(x1, wr[k], a1[k]);
-			}
-		}
-		memcpy(d0 + c, a0, sizeof a0);
-		memcpy(d1 + c, a1, sizeof a1);
-	}
-	for (; c + QUAD <= h; c += QUAD) {
-		double a0[QUAD] = {0}, a1[QUAD] = {0};
-		for (int i = 0; i < n; i++) {
-			const double *wr = w + (size_t)idx[i] * ws + c;
-			double x0 = v0[i], x1 = v1[i];
-			for (int k = 0; k < QUAD; k++) {
-				a0[k] = fma(x0, wr[k], a0[k]);
-				a1[k] = fma(x1, wr[k], a1[k]);
-			}
-		}
-		memcpy(d0 + c, a0, sizeof a0);
-		memcpy(d1 + c, a1, sizeof a1);
-	}
-	for (; c < h; c++) {
-		double a0 = 0, a1 = 0;
-		for (int i = 0; i < n; i++) {
-			double x = w[(size_t)idx[i] * ws + c];
-			a0 = fma(v0[i], x, a0);
-			a1 = fma(v1[i], x, a1);
-		}
-		d0[c] = a0;
-		d1[c] = a1;
-	}
+	for (; c + 16 <= h; c += 16) pypimal_block2(d0, d1, w, ws, idx, v0, v1, n, c, 16);
+	for (; c + 4 <= h; c += 4) pypimal_block2(d0, d1, w, ws, idx, v0, v1, n, c, 4);
+	for (; c < h; c++) pypimal_block2(d0, d1, w, ws, idx, v0, v1, n, c, 1);
 }
 
 // dst (m×n) = a (m×k) · b (k×n), two rows of a at a time, skipping the
@@ -132,11 +115,12 @@ static void pypimal_relu_back(double *d, double *gb1, const double *hid, const d
 		}
 	}
 }
+
 // One Adam update of n parameters: the expressions of the Go loop it
 // replaced, in the same order, each operation rounded on its own (ISO C
-// mode contracts nothing), so the bits are the same; no-math-errno lets
-// sqrt vectorise (v is never negative) without changing its value.
-PYPIMAL_CLONES __attribute__((optimize("no-math-errno")))
+// mode contracts nothing), so the bits are the same. (sqrt's errno keeps
+// this loop scalar; it is still faster than Go's bounds-checked one.)
+PYPIMAL_CLONES
 static void pypimal_adam(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
                          int n, double b1, double b2, double lr, double eps) {
 	double c1 = 1 - b1, c2 = 1 - b2;
