@@ -123,11 +123,13 @@ func (p *ModelPipeline) Fit(d Data, y []int) error {
 	p.Vectoriser, p.Scaler, p.Model = nil, nil, nil
 	if d.Tokens != nil {
 		v := NewTextVectoriser(p.Text)
-		fit := func() error { return v.Fit(d.Tokens) }
+		var err error
 		if d.Terms != nil {
-			fit = func() error { return v.fitTerms(d.Terms) }
+			err = v.fitTerms(d.Terms)
+		} else {
+			err = v.Fit(d.Tokens)
 		}
-		if err := fit(); err != nil {
+		if err != nil {
 			return fmt.Errorf("pipeline: fit: %w", err)
 		}
 		p.Vectoriser = v

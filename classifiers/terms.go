@@ -62,17 +62,20 @@ func InternTokens(docs []map[string]float64) (*TermRows, error) {
 			t.rows[i] = t.rows[i-1]
 			continue
 		}
-		var r termRow
+		type pair struct {
+			id  int32
+			cnt float64
+		}
+		var ps []pair
 		for tok, c := range d {
 			if c > 0 {
-				r.ids = append(r.ids, id[tok])
+				ps = append(ps, pair{id[tok], c})
 			}
 		}
-		slices.Sort(r.ids)
-		r.tf, r.cnt = make([]float64, len(r.ids)), make([]float64, len(r.ids))
-		for k, j := range r.ids {
-			c := d[toks[j]]
-			r.cnt[k], r.tf[k] = c, 1+math.Log(c)
+		slices.SortFunc(ps, func(a, b pair) int { return int(a.id) - int(b.id) })
+		r := termRow{ids: make([]int32, len(ps)), tf: make([]float64, len(ps)), cnt: make([]float64, len(ps))}
+		for k, p := range ps {
+			r.ids[k], r.cnt[k], r.tf[k] = p.id, p.cnt, 1+math.Log(p.cnt)
 		}
 		t.rows[i] = r
 	}

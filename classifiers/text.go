@@ -1,11 +1,9 @@
 package classifiers
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 )
 
 // VectoriserParams configures the TF-IDF text vectoriser. Zero fields take
@@ -60,68 +58,14 @@ func (v *TextVectoriser) Fit(docs []map[string]float64) error {
 	if len(docs) == 0 {
 		return fmt.Errorf("text vectoriser: fit: %w", ErrNoRows)
 	}
-	minDF, maxF := v.limits()
-	// One pass: check the counts and gather document frequency and total
-	// count per token (indexed, so each token costs one map lookup).
-	type stat struct {
-		df    int
-		total float64
+	terms, err := InternTokens(docs)
+	if err != nil {
+		return fmt.Errorf("text vectoriser: fit: %w", err)
 	}
-	ids := map[string]int{}
-	var stats []stat
-	for i, d := range docs {
-		same := i > 0 && sameDoc(d, docs[i-1])
-		for tok, c := range d {
-			if !same && !finite(c) {
-				return fmt.Errorf("text vectoriser: fit: %w", badCount(tok, i, c))
-			}
-			if c > 0 {
-				id, ok := ids[tok]
-				if !ok {
-					id = len(stats)
-					ids[tok] = id
-					stats = append(stats, stat{})
-				}
-				stats[id].df++
-				stats[id].total += c
-			}
-		}
+	if err := v.fitTerms(terms); err != nil {
+		return err
 	}
-	type cand struct {
-		tok   string
-		df    int
-		count float64
-	}
-	var cands []cand
-	for tok, id := range ids {
-		if st := stats[id]; st.df >= minDF {
-			cands = append(cands, cand{tok, st.df, st.total})
-		}
-	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if v.Params.RankByCount {
-			if c := cmp.Compare(b.count, a.count); c != 0 {
-				return c
-			}
-		}
-		if c := cmp.Compare(b.df, a.df); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.tok, b.tok)
-	})
-	if len(cands) > maxF {
-		cands = cands[:maxF]
-	}
-	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.tok, b.tok) })
-	n := float64(len(docs))
-	v.Vocabulary = make([]string, len(cands))
-	v.IDF = make([]float64, len(cands))
-	for i, c := range cands {
-		v.Vocabulary[i] = c.tok
-		v.IDF[i] = math.Log((1+n)/(1+float64(c.df))) + 1
-	}
-	v.index = v.buildIndex()
-	v.terms = nil
+	v.terms = nil // the table was this call's own: no later rows carry it
 	return nil
 }
 
