@@ -1,31 +1,25 @@
 package classifiers
 
 import (
+	"context"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+
+	"pypimal/internal/pool"
 )
 
-// SubsetData returns the rows idx of d. The token maps are shared, not
-// copied; pipelines only read them. With no rows selected the result has an
-// empty X (which pipelines reject with ErrNoRows). Indices must be in range.
+// SubsetData returns the rows idx of d, in that order (repeats allowed). X
+// rows are copied; the token maps and interned rows are shared, not copied;
+// pipelines only read them. A nil X stays nil, an empty one (no numeric
+// columns) stays empty, and so does the result when no rows are selected
+// (pipelines reject it with ErrNoRows). Indices must be in range.
 func SubsetData(d Data, idx []int) Data {
 	var out Data
-	if len(idx) == 0 {
-		if d.X != nil {
-			out.X = &mat.Dense{}
-		}
-		if d.Tokens != nil {
-			out.Tokens = []map[string]float64{}
-		}
-		out.Terms = d.Terms.Subset(nil)
-		return out
-	}
-	if d.X != nil && !d.X.IsEmpty() {
+	if d.X != nil && (d.X.IsEmpty() || len(idx) == 0) {
+		out.X = &mat.Dense{}
+	} else if d.X != nil {
 		_, c := d.X.Dims()
 		x := mat.NewDense(len(idx), c, nil)
 		for i, r := range idx {
@@ -163,7 +157,7 @@ func OutOfFold(bases []PipelineFactory, seeds []int64, d Data, y []int, folds []
 // them, on a pool of GOMAXPROCS goroutines: a stack's 30 inner fits keep
 // both cores busy even when it is the only work left. Each job writes its
 // own cells of oof, so the result does not depend on the scheduling; the
-// error returned is that of the first failing job in (fold, base) order.
+// error returned is that of the first failing job (pool.Run).
 func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Data, y []int, folds [][]int, extra []func() error) error {
 	type side struct {
 		train, test Data
@@ -178,7 +172,7 @@ func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Dat
 		}
 	}
 	nOOF := len(folds) * len(bases)
-	return parallel(nOOF+len(extra), func(i int) error {
+	_, err := pool.Run(context.Background(), nOOF+len(extra), 0, func(i int) error {
 		if i >= nOOF {
 			return extra[i-nOOF]()
 		}
@@ -200,49 +194,7 @@ func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Dat
 		}
 		return nil
 	})
-}
-
-// parallel runs job(0..n-1) on GOMAXPROCS goroutines and returns the error
-// of the lowest failing index (a panic becomes an error). Jobs after a
-// failure may be skipped.
-func parallel(n int, job func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	errs := make([]error, n)
-	var next atomic.Int64
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || failed.Load() {
-					return
-				}
-				errs[i] = safeJob(job, i)
-				if errs[i] != nil {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func safeJob(job func(int) error, i int) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
-	return job(i)
+	return err
 }
 
 // Stacking is scikit-learn's StackingClassifier with its defaults (cv=5,
@@ -369,7 +321,7 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	// The refits on all rows run in the same pool as the inner fits.
 	seeds := s.baseSeeds()
 	bases := make([]Pipeline, len(s.newBases))
-	refits := make([]func() error, len(s.newBases))
+	var refits []func() error
 	prefit := s.Prefit
 	s.Prefit = nil
 	if prefit != nil && len(prefit) != len(s.newBases) {
@@ -378,17 +330,16 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	for j, nb := range s.newBases {
 		if prefit != nil && prefit[j] != nil {
 			bases[j] = prefit[j]
-			refits[j] = func() error { return nil }
 			continue
 		}
-		refits[j] = func() error {
+		refits = append(refits, func() error {
 			b := nb(seeds[j])
 			if err := b.Fit(d, y); err != nil {
 				return fmt.Errorf("stacking: fit base %d: %w", j, err)
 			}
 			bases[j] = b
 			return nil
-		}
+		})
 	}
 	oof := mat.NewDense(n, len(s.newBases), nil)
 	if err := fillOutOfFold(oof, s.newBases, seeds, d, y, folds, refits); err != nil {

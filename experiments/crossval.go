@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/mat"
-
 	"pypimal/classifiers"
+	"pypimal/internal/pool"
 )
 
 // hasColumns reports whether d carries numeric columns; a nil or empty X
@@ -32,9 +31,8 @@ func NumRows(d classifiers.Data) (int, error) {
 	return len(d.Tokens), nil
 }
 
-// Subset returns the given rows of d, in the given order (repeats allowed).
-// X rows are copied; the token maps are shared, not copied, as pipelines
-// treat Data as read-only. A nil or empty X stays nil or empty.
+// Subset is classifiers.SubsetData with the rows checked: at least one,
+// each in range.
 func Subset(d classifiers.Data, rows []int) (classifiers.Data, error) {
 	n, err := NumRows(d)
 	if err != nil {
@@ -48,25 +46,7 @@ func Subset(d classifiers.Data, rows []int) (classifiers.Data, error) {
 			return classifiers.Data{}, fmt.Errorf("subset: row %d out of range [0,%d)", r, n)
 		}
 	}
-	var out classifiers.Data
-	switch {
-	case hasColumns(d):
-		_, c := d.X.Dims()
-		out.X = mat.NewDense(len(rows), c, nil)
-		for i, r := range rows {
-			out.X.SetRow(i, d.X.RawRowView(r))
-		}
-	case d.X != nil:
-		out.X = &mat.Dense{}
-	}
-	if d.Tokens != nil {
-		out.Tokens = make([]map[string]float64, len(rows))
-		for i, r := range rows {
-			out.Tokens[i] = d.Tokens[r]
-		}
-	}
-	out.Terms = d.Terms.Subset(rows)
-	return out, nil
+	return classifiers.SubsetData(d, rows), nil
 }
 
 func subsetLabels(y []int, rows []int) []int {
@@ -187,7 +167,7 @@ func CrossValidate(ctx context.Context, factory classifiers.PipelineFactory, d c
 	}
 	scores := make([][]float64, len(jobs)) // each job writes only its own slot
 
-	idx, err := runJobs(ctx, len(jobs), opts.Workers, func(i int) error {
+	idx, err := pool.Run(ctx, len(jobs), opts.Workers, func(i int) error {
 		r, f := jobs[i].r, jobs[i].f
 		fold := folds[r][f]
 		seed := FitSeed(opts.Seed, r, f)

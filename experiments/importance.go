@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"pypimal/classifiers"
+	"pypimal/internal/pool"
 )
 
 // Kinds of feature in an ImportanceResult.
@@ -99,7 +100,7 @@ func PermutationImportance(ctx context.Context, p classifiers.Pipeline, d classi
 	for i := range features {
 		features[i].Drops = make([]float64, repeats)
 	}
-	idx, err := runJobs(ctx, len(features)*repeats, opts.Workers, func(i int) error {
+	idx, err := pool.Run(ctx, len(features)*repeats, opts.Workers, func(i int) error {
 		ft := &features[i/repeats]
 		rep := i % repeats
 		perm := newRNG(DeriveSeed(opts.Seed, streamPerm, kindTag(ft.Kind), featureKey(*ft), int64(rep))).perm(n)

@@ -1,4 +1,7 @@
-package experiments
+// Package pool runs numbered jobs on a bounded number of goroutines with a
+// result that does not depend on the scheduling. Cross-validation,
+// permutation importance and the stacking ensemble's inner fits share it.
+package pool
 
 import (
 	"context"
@@ -7,14 +10,14 @@ import (
 	"sync"
 )
 
-// runJobs runs job(0..n-1) on at most workers goroutines (<= 0 means
+// Run runs job(0..n-1) on at most workers goroutines (<= 0 means
 // runtime.GOMAXPROCS(0)) and returns the lowest-numbered job that failed and
 // its error, so the outcome does not depend on scheduling: jobs are handed out
 // in increasing order and only jobs after a known failure are skipped, so
 // every job before the first failure has run. A panicking job becomes an
 // error. Cancelling ctx stops handing out jobs; its error is returned, with
 // index -1, when no job failed. Callers add the job's name to the error.
-func runJobs(ctx context.Context, n, workers int, job func(i int) error) (int, error) {
+func Run(ctx context.Context, n, workers int, job func(i int) error) (int, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
