@@ -21,6 +21,7 @@ import (
 	"pypimal/classifiers"
 	"pypimal/experiments"
 	"pypimal/featuresets"
+	"pypimal/internal/pool"
 	"pypimal/reports"
 )
 
@@ -32,72 +33,59 @@ type grid struct {
 	cellDir     string
 	digest      string
 	logf        func(string, ...any)
-	fits        *fitMemo // nil: not yet needed
-	sides       sideData
+	set         *setState // the current feature set's, nil before the first cell
 }
 
-// sideData is the classifier input of the training and test rows of the
-// last feature set (and leaky flag) a cell asked for: the cells of a set
-// share it rather than each building it again.
-type sideData struct {
+// setState is what the cells of one feature set (and leaky flag) share:
+// their input, built once, and the fitted pipelines of the single-model
+// cells by model and seed. Within a set a seed names the rows a model was
+// fitted on (a fold's training rows, or all of them for the test fit), and
+// the stack fitted with that seed in that fold has the same bases with the
+// same seed (classifiers.Stacking): their refits are these pipelines, so
+// it takes them instead of fitting them again, a sixth of its work.
+type setState struct {
 	scope       string
 	train, test classifiers.Data
+
+	mu   sync.Mutex // fits are recorded by the pool's goroutines
+	fits map[string]map[int64]classifiers.Pipeline
 }
 
-func (g *grid) data(set featuresets.Set, leaky bool, sel featuresets.Selection) (train, test classifiers.Data) {
+// state returns the state of set's cells, starting afresh when the set
+// (or leaky flag) changes.
+func (g *grid) state(set featuresets.Set, leaky bool, sel featuresets.Selection) *setState {
 	scope := fmt.Sprintf("%s/%v", set.Name, leaky)
-	if g.sides.scope != scope {
-		g.sides = sideData{scope: scope, train: data(g.train.Rows, sel)}
+	if g.set == nil || g.set.scope != scope {
+		s := &setState{scope: scope, train: data(g.train.Rows, sel)}
 		if len(g.test.Rows) > 0 {
-			g.sides.test = data(g.test.Rows, sel)
+			s.test = data(g.test.Rows, sel)
 		}
+		g.set = s
 	}
-	return g.sides.train, g.sides.test
+	return g.set
 }
 
-// fitMemo keeps the fitted pipelines of the single-model cells of one
-// feature set (and leaky flag) by model and seed. Within a set a seed
-// names the rows a model was fitted on (a fold's training rows, or all
-// of them for the test fit), and the stack fitted with that seed in that
-// fold has the same bases with the same seed (classifiers.Stacking):
-// their refits are these pipelines, so it takes them instead of fitting
-// them again, a sixth of its work.
-type fitMemo struct {
-	mu    sync.Mutex
-	scope string // set and leaky flag the pipelines belong to
-	fits  map[string]map[int64]classifiers.Pipeline
-}
-
-// reset empties the memo when the scope changes.
-func (m *fitMemo) reset(scope string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.scope != scope {
-		m.scope, m.fits = scope, nil
+func (s *setState) put(model string, seed int64, p classifiers.Pipeline) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fits == nil {
+		s.fits = map[string]map[int64]classifiers.Pipeline{}
 	}
-}
-
-func (m *fitMemo) put(model string, seed int64, p classifiers.Pipeline) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fits == nil {
-		m.fits = map[string]map[int64]classifiers.Pipeline{}
+	if s.fits[model] == nil {
+		s.fits[model] = map[int64]classifiers.Pipeline{}
 	}
-	if m.fits[model] == nil {
-		m.fits[model] = map[int64]classifiers.Pipeline{}
-	}
-	m.fits[model][seed] = p
+	s.fits[model][seed] = p
 }
 
 // get returns the pipelines of models fitted with seed (nil where none),
 // or nil when there is none at all.
-func (m *fitMemo) get(models []string, seed int64) []classifiers.Pipeline {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+func (s *setState) get(models []string, seed int64) []classifiers.Pipeline {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]classifiers.Pipeline, len(models))
 	found := false
 	for i, name := range models {
-		if p, ok := m.fits[name][seed]; ok {
+		if p, ok := s.fits[name][seed]; ok {
 			out[i], found = p, true
 		}
 	}
@@ -123,26 +111,22 @@ func (p memoised) Fit(d classifiers.Data, y []int) error {
 
 // shareFits wraps the factory of a cell so its fits are shared with the
 // set's stack: a stack member records its fits, the stack takes them.
-func (g *grid) shareFits(set featuresets.Set, leaky bool, model string, f classifiers.PipelineFactory) classifiers.PipelineFactory {
+func (g *grid) shareFits(st *setState, model string, f classifiers.PipelineFactory) classifiers.PipelineFactory {
 	if !slices.Contains(g.cfg.Models, experiments.ModelStacking) {
 		return f
 	}
-	if g.fits == nil {
-		g.fits = &fitMemo{}
-	}
-	g.fits.reset(fmt.Sprintf("%s/%v", set.Name, leaky))
 	switch {
 	case model == experiments.ModelStacking:
 		return func(seed int64) classifiers.Pipeline {
 			p := f(seed)
-			if st, ok := p.(*classifiers.Stacking); ok {
-				st.Prefit = g.fits.get(g.cfg.Stacking, seed)
+			if stack, ok := p.(*classifiers.Stacking); ok {
+				stack.Prefit = st.get(g.cfg.Stacking, seed)
 			}
 			return p
 		}
 	case slices.Contains(g.cfg.Stacking, model):
 		return func(seed int64) classifiers.Pipeline {
-			return memoised{Pipeline: f(seed), record: func(p classifiers.Pipeline) { g.fits.put(model, seed, p) }}
+			return memoised{Pipeline: f(seed), record: func(p classifiers.Pipeline) { st.put(model, seed, p) }}
 		}
 	}
 	return f
@@ -279,8 +263,9 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	if err != nil {
 		return nil, err
 	}
-	f = g.shareFits(set, leaky, model, f)
-	d, testData := g.data(set, leaky, sel)
+	st := g.state(set, leaky, sel)
+	f = g.shareFits(st, model, f)
+	d, testData := st.train, st.test
 	// The fit on all training rows runs beside the folds rather than after
 	// them, so no core idles while the last fold or the test fit finishes
 	// alone.
@@ -289,27 +274,10 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 		err    error
 	}
 	testDone := make(chan testFit, 1)
-	if len(g.test.Rows) > 0 {
-		go func() {
-			defer func() {
-				if r := recover(); r != nil {
-					testDone <- testFit{err: fmt.Errorf("fit on training rows: panic: %v", r)}
-				}
-			}()
-			p := f(g.testSeed())
-			if err := p.Fit(d, g.train.Labels); err != nil {
-				testDone <- testFit{err: fmt.Errorf("fit on training rows: %w", err)}
-				return
-			}
-			scores, err := p.Predict(testData)
-			if err != nil {
-				err = fmt.Errorf("score test rows: %w", err)
-			}
-			testDone <- testFit{scores, err}
-		}()
-	} else {
-		testDone <- testFit{}
-	}
+	go func() {
+		scores, err := g.testFit(f, d, testData)
+		testDone <- testFit{scores, err}
+	}()
 	cv, cvErr := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
 		experiments.CVOptions{Seed: g.cfg.Seed, Workers: g.cfg.Workers})
 	if cvErr != nil {
@@ -339,6 +307,28 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	// simply recomputed next time.
 	_ = writeJSONAtomic(path, c)
 	return c, nil
+}
+
+// testFit fits a pipeline of f on all training rows d and scores the test
+// rows (no scores without test rows). A panic is an error, as in a fold.
+func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) ([]float64, error) {
+	if len(g.test.Rows) == 0 {
+		return nil, nil
+	}
+	var scores []float64
+	_, err := pool.Run(context.Background(), 1, 1, func(int) error {
+		p := f(g.testSeed())
+		if err := p.Fit(d, g.train.Labels); err != nil {
+			return fmt.Errorf("fit on training rows: %w", err)
+		}
+		s, err := p.Predict(test)
+		if err != nil {
+			return fmt.Errorf("score test rows: %w", err)
+		}
+		scores = s
+		return nil
+	})
+	return scores, err
 }
 
 // stored returns the finished cell with this key, if any.
