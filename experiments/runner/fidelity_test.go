@@ -224,16 +224,16 @@ func TestSklearnFidelity(t *testing.T) {
 	if d := os.Getenv("PYPIMAL_FIDELITY_EXPORT"); d != "" {
 		exportDir = d // kept, to rerun testdata/sklearn_fidelity.py by hand
 	}
-	sels := map[string]featuresets.Selection{}
+	inputs := map[string]classifiers.Data{} // each set's input, exported and cross-validated
 	for i := range sets {
 		s := &sets[i]
 		sel, err := byName[s.Name].Resolve(train.Table.Features, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sels[s.Name] = sel
+		inputs[s.Name] = data(train.Rows, sel)
 		s.Dir, s.Text = filepath.Join(exportDir, strings.ReplaceAll(s.Name, "+", "_")), sel.Text
-		if err := exportFidelitySet(s.Dir, train, sel, folds, ids); err != nil {
+		if err := exportFidelitySet(s.Dir, train, sel, inputs[s.Name], folds, ids); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -267,7 +267,7 @@ func TestSklearnFidelity(t *testing.T) {
 	g, gNoMLP := &grid{cfg: cfg}, &grid{cfg: &noMLPCfg}
 	ours := map[string]map[string]fidelityOutcome{}
 	for _, s := range sets {
-		d := data(train.Rows, sels[s.Name])
+		d := inputs[s.Name]
 		ours[s.Name] = map[string]fidelityOutcome{}
 		for _, m := range s.Models {
 			var f classifiers.PipelineFactory
@@ -387,11 +387,10 @@ func countPositive(y []int) int {
 // label, then the selection's numeric columns in the design's order, exact
 // floats), tokens.tsv when the set has the text family (the project's
 // id<TAB>token<TAB>count format), and folds.csv (WriteFoldsCSV).
-func exportFidelitySet(dir string, train *Split, sel featuresets.Selection, folds [][]experiments.Fold, ids []string) error {
+func exportFidelitySet(dir string, train *Split, sel featuresets.Selection, d classifiers.Data, folds [][]experiments.Fold, ids []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	d := data(train.Rows, sel)
 	err := writeCSV(filepath.Join(dir, "features.csv"), func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		header := []string{"id", "label"}

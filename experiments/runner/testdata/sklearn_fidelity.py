@@ -31,8 +31,9 @@ Pipelines, as classifiers.ModelPipeline builds them:
           StandardScaler(with_mean=False) on the TF-IDF ones (scaled, not
           centred, as the Go pipeline does);
   model   the scikit-learn default; random_state (rf, dt, mlp) is seed + fold
-          (+ the base's index in a stack): seeded like the Go side, not with
-          the same numbers, so the random models agree in distribution.
+          (+ the base's index in a stack, where the Go side gives every base
+          the stack's seed): seeded per fold like the Go side, not with the
+          same numbers, so the random models agree in distribution.
 A stacking model is StackingClassifier over those pipelines with the default
 LogisticRegression final estimator and cv=StratifiedKFold(5) (unshuffled,
 scikit-learn's default): predict_proba columns, decision_function for SVC.
