@@ -248,14 +248,10 @@ func (m *MLP) Predict(x *mat.Dense) ([]float64, error) {
 		return nil, fmt.Errorf("mlp: predict: %w", err)
 	}
 	h := len(m.B1)
-	// The same product as the training's forward pass, on a dense copy.
-	xs := make([]float64, n*m.NFeatures)
-	for r := 0; r < n; r++ {
-		copy(xs[r*m.NFeatures:(r+1)*m.NFeatures], rowView(x, r))
-	}
+	// The same product as the training's forward pass, on a contiguous copy.
 	hid := make([]float64, n*h)
 	var spm sparseMul
-	spm.mul(hid, xs, m.W1, n, m.NFeatures, h)
+	spm.mul(hid, denseCopy(x).RawMatrix().Data, m.W1, n, m.NFeatures, h)
 	out := make([]float64, n)
 	for r := 0; r < n; r++ {
 		row := hid[r*h : (r+1)*h]
