@@ -19,7 +19,12 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
+	root := newRootCmd()
+	err := root.Execute()
+	if perr := root.PersistentPostRunE(root, nil); err == nil {
+		err = perr
+	}
+	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.err != nil && ee.err.Error() != "" {

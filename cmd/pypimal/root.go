@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,8 +36,52 @@ func newRootCmd() *cobra.Command {
 		_ = v.BindPFlag(f, root.PersistentFlags().Lookup(f))
 	}
 
+	root.PersistentFlags().String("cpuprofile", "", "write a Go CPU profile of the command to this file (go tool pprof reads it)")
+	prof := &cpuProfile{}
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		path, _ := cmd.Flags().GetString("cpuprofile")
+		return prof.start(path)
+	}
+	// A failing command skips this hook, so main calls it again after
+	// Execute (stop is idempotent): the profile of a failed run is kept.
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.stop() }
+
 	root.AddCommand(newDatasetCmd(v), newFeaturesCmd(v), newExtractCmd(v), newRunCmd(v), newBaselinesCmd(v), newTrainCmd(v), newScanCmd(v))
 	return root
+}
+
+// cpuProfile is the --cpuprofile of one command tree.
+type cpuProfile struct{ f *os.File }
+
+// start starts Go's CPU profiler writing to path ("" does nothing).
+func (p *cpuProfile) start(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile %s: %w", path, err)
+	}
+	p.f = f
+	return nil
+}
+
+// stop ends the profile, if one runs, and closes its file.
+func (p *cpuProfile) stop() error {
+	if p.f == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	f := p.f
+	p.f = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cpu profile %s: %w", f.Name(), err)
+	}
+	return nil
 }
 
 // dataDir resolves the dataset folder: --data, PYPIMAL_DATA, or
