@@ -17,7 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -179,8 +179,11 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		return nil, err
 	}
 
-	// Stacking against the intersection rule, on the importance set.
-	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 {
+	// Stacking against the intersection rule, on the importance set (an
+	// ablation that runs without that set or variant has no rules table).
+	ruleSet := slices.ContainsFunc(cfg.FeatureSets, func(s featuresets.Set) bool { return s.Name == cfg.Importance.Set }) &&
+		slices.Contains(cfg.Leaky, cfg.Importance.Leaky)
+	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 && ruleSet {
 		t0 = time.Now()
 		rules, err := g.rules(ctx, preds)
 		if err != nil {
