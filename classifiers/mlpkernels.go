@@ -6,6 +6,9 @@ package classifiers
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 // The MLP's batch products in C. Rows of the output are taken two at a
 // time, and a 16-wide block of both rows stays in registers (eight AVX
@@ -82,6 +85,94 @@ static void pypimal_spmm(double *dst, const double *a, const double *b, int m, i
 	}
 }
 
+// The dense product, for batches with few zeros (numeric columns, or
+// TF-IDF columns at the density of the paper's vocabulary): the output is
+// cut into 6×8 tiles held in twelve AVX registers across the whole inner
+// dimension, as in BLIS's Haswell kernel. Each output element is still one
+// chain of fused multiply-adds in inner-dimension order from +0, so the
+// sums are those of the sparse kernel above (a zero multiplier adds an
+// exact zero), and the choice between them changes no bit.
+#define PYPIMAL_MR 6
+#define PYPIMAL_NR 8
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma")))
+static void pypimal_tile_fma(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {
+	__m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+		c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += PYPIMAL_NR) {
+		__m256d b0 = _mm256_loadu_pd(bp), b1 = _mm256_loadu_pd(bp + 4), a;
+		a = _mm256_broadcast_sd(ap + 0); c00 = _mm256_fmadd_pd(a, b0, c00); c01 = _mm256_fmadd_pd(a, b1, c01);
+		a = _mm256_broadcast_sd(ap + 1); c10 = _mm256_fmadd_pd(a, b0, c10); c11 = _mm256_fmadd_pd(a, b1, c11);
+		a = _mm256_broadcast_sd(ap + 2); c20 = _mm256_fmadd_pd(a, b0, c20); c21 = _mm256_fmadd_pd(a, b1, c21);
+		a = _mm256_broadcast_sd(ap + 3); c30 = _mm256_fmadd_pd(a, b0, c30); c31 = _mm256_fmadd_pd(a, b1, c31);
+		a = _mm256_broadcast_sd(ap + 4); c40 = _mm256_fmadd_pd(a, b0, c40); c41 = _mm256_fmadd_pd(a, b1, c41);
+		a = _mm256_broadcast_sd(ap + 5); c50 = _mm256_fmadd_pd(a, b0, c50); c51 = _mm256_fmadd_pd(a, b1, c51);
+	}
+	double t[PYPIMAL_MR][PYPIMAL_NR];
+	_mm256_storeu_pd(t[0], c00); _mm256_storeu_pd(t[0] + 4, c01);
+	_mm256_storeu_pd(t[1], c10); _mm256_storeu_pd(t[1] + 4, c11);
+	_mm256_storeu_pd(t[2], c20); _mm256_storeu_pd(t[2] + 4, c21);
+	_mm256_storeu_pd(t[3], c30); _mm256_storeu_pd(t[3] + 4, c31);
+	_mm256_storeu_pd(t[4], c40); _mm256_storeu_pd(t[4] + 4, c41);
+	_mm256_storeu_pd(t[5], c50); _mm256_storeu_pd(t[5] + 4, c51);
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(double));
+}
+static int pypimal_have_fma(void) {
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+static void pypimal_tile_fma(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {}
+static int pypimal_have_fma(void) { return 0; }
+#endif
+
+// The same tile with libm's fma: same bits, any CPU.
+static void pypimal_tile_generic(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {
+	double t[PYPIMAL_MR][PYPIMAL_NR] = {{0}};
+	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += PYPIMAL_NR)
+		for (int r = 0; r < PYPIMAL_MR; r++)
+			for (int c = 0; c < PYPIMAL_NR; c++) t[r][c] = fma(ap[r], bp[c], t[r][c]);
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(double));
+}
+
+// dst (m×n) = A (m×k) · b (k×n), where A's element (i, j) is a[i*ars +
+// j*acs]: the batch (ars = k, acs = 1) or its transpose read in place (ars
+// = 1, acs = the batch's width). b is packed into zero-padded panels of
+// PYPIMAL_NR columns (bpack: ceil(n/NR)·k·NR doubles), and each PYPIMAL_MR
+// rows of A into a k-major panel (apack: k·MR doubles).
+static void pypimal_gemm(double *dst, const double *a, size_t ars, size_t acs, const double *b,
+                         int m, int k, int n, double *apack, double *bpack, int fma_tiles) {
+	int panels = (n + PYPIMAL_NR - 1) / PYPIMAL_NR;
+	for (int p = 0; p < panels; p++) {
+		int c0 = p * PYPIMAL_NR, w = n - c0 < PYPIMAL_NR ? n - c0 : PYPIMAL_NR;
+		double *bp = bpack + (size_t)p * k * PYPIMAL_NR;
+		for (int kk = 0; kk < k; kk++) {
+			const double *br = b + (size_t)kk * n + c0;
+			double *o = bp + (size_t)kk * PYPIMAL_NR;
+			int c = 0;
+			for (; c < w; c++) o[c] = br[c];
+			for (; c < PYPIMAL_NR; c++) o[c] = 0;
+		}
+	}
+	for (int i0 = 0; i0 < m; i0 += PYPIMAL_MR) {
+		int rows = m - i0 < PYPIMAL_MR ? m - i0 : PYPIMAL_MR;
+		for (int kk = 0; kk < k; kk++) {
+			double *o = apack + (size_t)kk * PYPIMAL_MR;
+			int r = 0;
+			for (; r < rows; r++) o[r] = a[(size_t)(i0 + r) * ars + (size_t)kk * acs];
+			for (; r < PYPIMAL_MR; r++) o[r] = 0;
+		}
+		for (int p = 0; p < panels; p++) {
+			int c0 = p * PYPIMAL_NR, w = n - c0 < PYPIMAL_NR ? n - c0 : PYPIMAL_NR;
+			double *d = dst + (size_t)i0 * n + c0;
+			const double *bp = bpack + (size_t)p * k * PYPIMAL_NR;
+			if (fma_tiles) pypimal_tile_fma(d, (size_t)n, apack, bp, k, rows, w);
+			else pypimal_tile_generic(d, (size_t)n, apack, bp, k, rows, w);
+		}
+	}
+}
+
 // hid (b×h) = max(hid + b1, 0) row by row: the hidden layer's bias and
 // ReLU, branch-free once vectorised (a ReLU branch is a coin flip).
 PYPIMAL_CLONES
@@ -118,17 +209,52 @@ static void pypimal_relu_back(double *d, double *gb1, const double *hid, const d
 
 // One Adam update of n parameters: the expressions of the Go loop it
 // replaced, in the same order, each operation rounded on its own (ISO C
-// mode contracts nothing), so the bits are the same. (sqrt's errno keeps
-// this loop scalar; it is still faster than Go's bounds-checked one.)
-PYPIMAL_CLONES
-static void pypimal_adam(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
-                         int n, double b1, double b2, double lr, double eps) {
+// mode contracts nothing), so the bits are the same. With l2 the gradient
+// is first (g + alpha·p)·inv, the weight penalty and batch mean of the Go
+// loop that used to precede the update (g itself is left as it was).
+#define PYPIMAL_ADAM_ELEM(i) do { \
+	double gi = l2 ? (g[i] + alpha * p[i]) * inv : g[i]; \
+	m[i] = b1 * m[i] + c1 * gi; \
+	v[i] = b2 * v[i] + c2 * gi * gi; \
+	p[i] -= lr * m[i] / (sqrt(v[i]) + eps); \
+} while (0)
+
+// The same with AVX: vsqrtpd and vdivpd round exactly as their scalar
+// forms, so the bits do not change. (GCC keeps the plain loop scalar
+// because of sqrt's errno.)
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2")))
+static void pypimal_adam_avx(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
+                             int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv) {
 	double c1 = 1 - b1, c2 = 1 - b2;
-	for (int i = 0; i < n; i++) {
-		m[i] = b1 * m[i] + c1 * g[i];
-		v[i] = b2 * v[i] + c2 * g[i] * g[i];
-		p[i] -= lr * m[i] / (sqrt(v[i]) + eps);
+	__m256d B1 = _mm256_set1_pd(b1), B2 = _mm256_set1_pd(b2), C1 = _mm256_set1_pd(c1), C2 = _mm256_set1_pd(c2),
+		LR = _mm256_set1_pd(lr), EPS = _mm256_set1_pd(eps), A = _mm256_set1_pd(alpha), INV = _mm256_set1_pd(inv);
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		__m256d gi = _mm256_loadu_pd(g + i), pi = _mm256_loadu_pd(p + i);
+		if (l2) gi = _mm256_mul_pd(_mm256_add_pd(gi, _mm256_mul_pd(A, pi)), INV);
+		__m256d mi = _mm256_add_pd(_mm256_mul_pd(B1, _mm256_loadu_pd(m + i)), _mm256_mul_pd(C1, gi));
+		__m256d vi = _mm256_add_pd(_mm256_mul_pd(B2, _mm256_loadu_pd(v + i)), _mm256_mul_pd(_mm256_mul_pd(C2, gi), gi));
+		_mm256_storeu_pd(m + i, mi);
+		_mm256_storeu_pd(v + i, vi);
+		pi = _mm256_sub_pd(pi, _mm256_div_pd(_mm256_mul_pd(LR, mi), _mm256_add_pd(_mm256_sqrt_pd(vi), EPS)));
+		_mm256_storeu_pd(p + i, pi);
 	}
+	for (; i < n; i++) PYPIMAL_ADAM_ELEM(i);
+}
+#else
+static void pypimal_adam_avx(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
+                             int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv) {}
+#endif
+
+static void pypimal_adam(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
+                         int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv, int avx) {
+	if (avx) {
+		pypimal_adam_avx(p, g, m, v, n, b1, b2, lr, eps, l2, alpha, inv);
+		return;
+	}
+	double c1 = 1 - b1, c2 = 1 - b2;
+	for (int i = 0; i < n; i++) PYPIMAL_ADAM_ELEM(i);
 }
 */
 import "C"
@@ -166,6 +292,41 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 		&s.idx[0], cptr(s.v0), cptr(s.v1), cptr(s.tail))
 }
 
+// haveFMA: the CPU runs the AVX2/FMA tiles (else the libm ones, same bits).
+var haveFMA = C.pypimal_have_fma() != 0
+
+// denseMul holds the packing buffers of the C dense product.
+type denseMul struct{ apack, bpack []float64 }
+
+const mr, nr = 6, 8 // PYPIMAL_MR, PYPIMAL_NR
+
+// mul sets dst (m×n) = A (m×k) · b (k×n); A's element (i, j) is
+// a[i*ars+j*acs], so the batch and its transpose are read in place.
+func (s *denseMul) mul(dst, a []float64, ars, acs int, b []float64, m, k, n int) {
+	s.mulTiles(dst, a, ars, acs, b, m, k, n, haveFMA)
+}
+
+func (s *denseMul) mulTiles(dst, a []float64, ars, acs int, b []float64, m, k, n int, fmaTiles bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(dst[:m*n])
+		return
+	}
+	_ = dst[m*n-1]
+	_ = a[(m-1)*ars+(k-1)*acs]
+	_ = b[k*n-1]
+	if need := k * mr; cap(s.apack) < need {
+		s.apack = make([]float64, need)
+	}
+	if need := (n + nr - 1) / nr * k * nr; cap(s.bpack) < need {
+		s.bpack = make([]float64, need)
+	}
+	C.pypimal_gemm(cptr(dst), cptr(a), C.size_t(ars), C.size_t(acs), cptr(b), C.int(m), C.int(k), C.int(n),
+		cptr(s.apack[:cap(s.apack)]), cptr(s.bpack[:cap(s.bpack)]), cbool(fmaTiles))
+}
+
 // cptr is the C view of a non-empty slice.
 func cptr(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 
@@ -200,6 +361,16 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 // adamStep applies one Adam update with the bias-corrected step size lr to
 // param, with moment estimates m and v.
 func adamStep(param, grad, m, v []float64, b1, b2, lr, eps float64) {
+	adamUpdate(param, grad, m, v, b1, b2, lr, eps, false, 0, 0, haveFMA)
+}
+
+// adamStepL2 is adamStep on the gradient (grad + alpha·param)·inv, which it
+// computes on the fly (grad is not changed).
+func adamStepL2(param, grad, m, v []float64, b1, b2, lr, eps, alpha, inv float64) {
+	adamUpdate(param, grad, m, v, b1, b2, lr, eps, true, alpha, inv, haveFMA)
+}
+
+func adamUpdate(param, grad, m, v []float64, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
 	n := len(param)
 	if n == 0 {
 		return
@@ -207,5 +378,13 @@ func adamStep(param, grad, m, v []float64, b1, b2, lr, eps float64) {
 	_ = grad[n-1]
 	_ = m[n-1]
 	_ = v[n-1]
-	C.pypimal_adam(cptr(param), cptr(grad), cptr(m), cptr(v), C.int(n), C.double(b1), C.double(b2), C.double(lr), C.double(eps))
+	C.pypimal_adam(cptr(param), cptr(grad), cptr(m), cptr(v), C.int(n), C.double(b1), C.double(b2), C.double(lr), C.double(eps),
+		cbool(l2), C.double(alpha), C.double(inv), cbool(avx))
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }

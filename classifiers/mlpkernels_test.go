@@ -1,6 +1,7 @@
 package classifiers
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -69,6 +70,28 @@ func TestSparseMul(t *testing.T) {
 		refRows(want, x, w, c.p, c.h)
 		sameBits(t, "rows vs Go loop", c, got, want)
 		near(t, "rows vs gonum", c, got, gonumMul(x, w, c.b, c.p, c.h))
+		// The dense kernel, both tiles, on the batch and on its transpose
+		// read in place: the same bits as the sparse one.
+		for _, fma := range []bool{true, false} {
+			if fma && !haveFMA {
+				continue
+			}
+			var dm denseMul
+			dense := make([]float64, c.b*c.h)
+			for i := range dense {
+				dense[i] = math.NaN()
+			}
+			dm.mulTiles(dense, x, c.p, 1, w, c.b, c.p, c.h, fma)
+			sameBits(t, fmt.Sprintf("dense (fma tiles %v) vs Go loop", fma), c, dense, want)
+			denseT := make([]float64, c.p*c.h)
+			for i := range denseT {
+				denseT[i] = math.NaN()
+			}
+			dm.mulTiles(denseT, x, 1, c.p, d, c.p, c.b, c.h, fma)
+			wantT := make([]float64, c.p*c.h)
+			refRows(wantT, xt, d, c.b, c.h)
+			sameBits(t, fmt.Sprintf("dense transposed (fma tiles %v) vs Go loop", fma), c, denseT, wantT)
+		}
 		got, want = make([]float64, c.p*c.h), make([]float64, c.p*c.h)
 		for i := range got {
 			got[i] = math.NaN()
@@ -164,6 +187,13 @@ func BenchmarkSparseMul(b *testing.B) {
 				s.mul(outT, xt, d, p, bs, h)
 			}
 		})
+		b.Run(shape.name+"/dense", func(b *testing.B) {
+			var s denseMul
+			for i := 0; i < b.N; i++ {
+				s.mul(out, x, p, 1, w, bs, p, h)
+				s.mul(outT, x, 1, p, d, p, bs, h)
+			}
+		})
 		b.Run(shape.name+"/go", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				refRows(out, x, w, p, h)
@@ -240,9 +270,21 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 	}
 }
 
-// TestAdamBitIdentical checks the C Adam update against the Go loop it
+// TestAdamBitIdentical checks the C Adam update (AVX and scalar, with and
+// without the fused penalty and batch mean) against the Go loops it
 // replaced, over many steps.
 func TestAdamBitIdentical(t *testing.T) {
+	for _, avx := range []bool{true, false} {
+		for _, l2 := range []bool{false, true} {
+			if avx && !haveFMA {
+				continue
+			}
+			t.Run(fmt.Sprintf("avx=%v,l2=%v", avx, l2), func(t *testing.T) { testAdam(t, avx, l2) })
+		}
+	}
+}
+
+func testAdam(t *testing.T, avx, l2 bool) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{1, 3, 17, 4100} {
 		p, g := make([]float64, n), make([]float64, n)
@@ -260,8 +302,16 @@ func TestAdamBitIdentical(t *testing.T) {
 				g[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6))
 			}
 			lr := 1e-3 * math.Sqrt(1-math.Pow(b2, float64(step))) / (1 - math.Pow(b1, float64(step)))
-			adamStep(p, g, m, v, b1, b2, lr, eps)
+			alpha, inv := 1e-4, 1/float64(1+rng.IntN(200))
+			if l2 {
+				adamUpdate(p, g, m, v, b1, b2, lr, eps, true, alpha, inv, avx)
+			} else {
+				adamUpdate(p, g, m, v, b1, b2, lr, eps, false, 0, 0, avx)
+			}
 			for i, gi := range g {
+				if l2 {
+					gi = (gi + alpha*want[i]) * inv
+				}
 				wm[i] = b1*wm[i] + (1-b1)*gi
 				wv[i] = b2*wv[i] + (1-b2)*gi*gi
 				want[i] -= lr * wm[i] / (math.Sqrt(wv[i]) + eps)
