@@ -7,6 +7,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// sparseBelow is the share of non-zero inputs under which the MLP uses the
+// sparse product kernel (a variable so tests can force either kernel).
+var sparseBelow = 0.15
+
 // MLPParams configures the multilayer perceptron. Zero fields take the
 // scikit-learn MLPClassifier default noted on each field.
 type MLPParams struct {
@@ -137,10 +141,24 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	aw1, ab1, aw2, ab2 := newAdam(p*h), newAdam(h), newAdam(h), newAdam(1)
 
 	xbBuf := make([]float64, bs*p)
-	// A sparse batch is also gathered transposed, as the sparse kernel
-	// walks rows and the weight gradient is Xb'*delta; the dense kernel
-	// reads the transpose in place.
+	// The two product kernels give the same bits; the sparse one is faster
+	// below about 15% non-zeros (BenchmarkSparseMul), and the share in the
+	// whole matrix decides. A sparse batch is also gathered transposed, as
+	// that kernel walks rows and the weight gradient is Xb'*delta; the
+	// dense kernel reads the transpose in place.
+	nonZero := 0
+	for i := 0; i < n; i++ {
+		for _, v := range rowView(x, i) {
+			if v != 0 {
+				nonZero++
+			}
+		}
+	}
+	sparse := float64(nonZero) < sparseBelow*float64(n*p)
 	var xtBuf []float64
+	if sparse {
+		xtBuf = make([]float64, p*bs)
+	}
 	var dm denseMul
 	hBuf := make([]float64, bs*h)
 	dBuf := make([]float64, bs*h)
@@ -163,23 +181,10 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 		for start := 0; start < n; start += bs {
 			end := min(start+bs, n)
 			b := end - start
-			nonZero := 0
 			for r := 0; r < b; r++ {
-				row := xbBuf[r*p : (r+1)*p]
-				copy(row, rowView(x, idx[start+r]))
-				for _, v := range row {
-					if v != 0 {
-						nonZero++
-					}
-				}
+				copy(xbBuf[r*p:(r+1)*p], rowView(x, idx[start+r]))
 			}
-			// The two kernels give the same bits; the sparse one is faster
-			// below about 15% non-zeros (BenchmarkSparseMul).
-			sparse := nonZero*100 < 15*b*p
 			if sparse {
-				if xtBuf == nil {
-					xtBuf = make([]float64, p*bs)
-				}
 				for r := 0; r < b; r++ {
 					for j, v := range xbBuf[r*p : (r+1)*p] {
 						xtBuf[j*b+r] = v

@@ -2,6 +2,7 @@ package classifiers
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -343,6 +344,40 @@ func TestMLPEarlyStop(t *testing.T) {
 	}
 	if c := m.LossCurve; c[len(c)-1] >= c[0] {
 		t.Errorf("training loss went from %v to %v", c[0], c[len(c)-1])
+	}
+}
+
+// TestMLPKernelsAgree: the sparse and the dense product kernels train the
+// same network, bit for bit, on a sparse matrix (a TF-IDF-like block beside
+// dense columns, odd batch tail).
+func TestMLPKernelsAgree(t *testing.T) {
+	x, y := blobs(257, 30, 5, 6)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := 0; i < 257; i++ {
+		for j := 4; j < 30; j++ {
+			if rng.Float64() < 0.8 {
+				x.Set(i, j, 0)
+			}
+		}
+	}
+	fit := func(below float64) *MLP {
+		old := sparseBelow
+		defer func() { sparseBelow = old }()
+		sparseBelow = below
+		m := NewMLP(MLPParams{MaxIter: 30}, 3)
+		if err := m.Fit(x, y); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	sp, de := fit(1.1), fit(0)
+	if sp.NIter != de.NIter || !slices.Equal(sp.LossCurve, de.LossCurve) {
+		t.Fatalf("loss curves differ: sparse %v, dense %v", sp.LossCurve, de.LossCurve)
+	}
+	for i := range sp.W1 {
+		if math.Float64bits(sp.W1[i]) != math.Float64bits(de.W1[i]) {
+			t.Fatalf("W1[%d]: sparse %v, dense %v", i, sp.W1[i], de.W1[i])
+		}
 	}
 }
 
