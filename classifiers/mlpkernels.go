@@ -267,9 +267,9 @@ type sparseMul struct {
 	v0, v1, tail []float64
 }
 
-// mul sets dst (m×n) = a (m×k) · b (k×n), skipping the zeros of a. The
-// MLP's forward pass is mul(hidden, batch, w1) and its weight gradient
-// mul(gw1, batchᵀ, deltas).
+// mul sets dst (m×n) = a (m×k) · b (k×n), skipping the zeros of a. On a
+// sparse input the MLP's forward pass is mul(hidden, batch, w1) and its
+// weight gradient mul(gw1, batchᵀ, deltas); denseMul does both otherwise.
 func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 	if m == 0 || n == 0 {
 		return
