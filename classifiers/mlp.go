@@ -143,9 +143,9 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	xbBuf := make([]float64, bs*p)
 	// The two product kernels give the same bits; the sparse one is faster
 	// below about 15% non-zeros (BenchmarkSparseMul), and the share in the
-	// whole matrix decides. A sparse batch is also gathered transposed, as
-	// that kernel walks rows and the weight gradient is Xb'*delta; the
-	// dense kernel reads the transpose in place.
+	// whole matrix decides. On the sparse path the batch is also gathered
+	// transposed, as that kernel walks rows and the weight gradient is
+	// Xb'*delta; the dense kernel reads the transpose in place.
 	nonZero := 0
 	for i := 0; i < n; i++ {
 		for _, v := range rowView(x, i) {
@@ -154,7 +154,9 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			}
 		}
 	}
-	sparse := float64(nonZero) < sparseBelow*float64(n*p)
+	// Without hardware FMA the dense tiles call libm's fma on every zero
+	// too: the sparse kernel is the faster one there.
+	sparse := !haveAVX2FMA || float64(nonZero) < sparseBelow*float64(n*p)
 	var xtBuf []float64
 	if sparse {
 		xtBuf = make([]float64, p*bs)

@@ -91,7 +91,8 @@ static void pypimal_spmm(double *dst, const double *a, const double *b, int m, i
 // dimension, as in BLIS's Haswell kernel. Each output element is still one
 // chain of fused multiply-adds in inner-dimension order from +0, so the
 // sums are those of the sparse kernel above (a zero multiplier adds an
-// exact zero), and the choice between them changes no bit.
+// exact zero): for finite weights the choice between them changes no bit,
+// except the sign of a sum that underflowed to zero (-0 here, +0 there).
 #define PYPIMAL_MR 6
 #define PYPIMAL_NR 8
 
@@ -292,8 +293,9 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 		&s.idx[0], cptr(s.v0), cptr(s.v1), cptr(s.tail))
 }
 
-// haveFMA: the CPU runs the AVX2/FMA tiles (else the libm ones, same bits).
-var haveFMA = C.pypimal_have_fma() != 0
+// haveAVX2FMA: the CPU runs the AVX2/FMA tiles and the AVX Adam update
+// (else the libm tiles and the scalar loop: same bits, slower).
+var haveAVX2FMA = C.pypimal_have_fma() != 0
 
 // denseMul holds the packing buffers of the C dense product.
 type denseMul struct{ apack, bpack []float64 }
@@ -303,7 +305,7 @@ const mr, nr = 6, 8 // PYPIMAL_MR, PYPIMAL_NR
 // mul sets dst (m×n) = A (m×k) · b (k×n); A's element (i, j) is
 // a[i*ars+j*acs], so the batch and its transpose are read in place.
 func (s *denseMul) mul(dst, a []float64, ars, acs int, b []float64, m, k, n int) {
-	s.mulTiles(dst, a, ars, acs, b, m, k, n, haveFMA)
+	s.mulTiles(dst, a, ars, acs, b, m, k, n, haveAVX2FMA)
 }
 
 func (s *denseMul) mulTiles(dst, a []float64, ars, acs int, b []float64, m, k, n int, fmaTiles bool) {
@@ -361,13 +363,13 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 // adamStep applies one Adam update with the bias-corrected step size lr to
 // param, with moment estimates m and v.
 func adamStep(param, grad, m, v []float64, b1, b2, lr, eps float64) {
-	adamUpdate(param, grad, m, v, b1, b2, lr, eps, false, 0, 0, haveFMA)
+	adamUpdate(param, grad, m, v, b1, b2, lr, eps, false, 0, 0, haveAVX2FMA)
 }
 
 // adamStepL2 is adamStep on the gradient (grad + alpha·param)·inv, which it
 // computes on the fly (grad is not changed).
 func adamStepL2(param, grad, m, v []float64, b1, b2, lr, eps, alpha, inv float64) {
-	adamUpdate(param, grad, m, v, b1, b2, lr, eps, true, alpha, inv, haveFMA)
+	adamUpdate(param, grad, m, v, b1, b2, lr, eps, true, alpha, inv, haveAVX2FMA)
 }
 
 func adamUpdate(param, grad, m, v []float64, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {

@@ -62,10 +62,7 @@ func TestSparseMul(t *testing.T) {
 			d[i] = rng.NormFloat64()
 		}
 		var s sparseMul
-		got, want := make([]float64, c.b*c.h), make([]float64, c.b*c.h)
-		for i := range got {
-			got[i] = math.NaN() // every element must be written
-		}
+		got, want := nans(c.b*c.h), make([]float64, c.b*c.h)
 		s.mul(got, x, w, c.b, c.p, c.h)
 		refRows(want, x, w, c.p, c.h)
 		sameBits(t, "rows vs Go loop", c, got, want)
@@ -73,29 +70,20 @@ func TestSparseMul(t *testing.T) {
 		// The dense kernel, both tiles, on the batch and on its transpose
 		// read in place: the same bits as the sparse one.
 		for _, fma := range []bool{true, false} {
-			if fma && !haveFMA {
+			if fma && !haveAVX2FMA {
 				continue
 			}
 			var dm denseMul
-			dense := make([]float64, c.b*c.h)
-			for i := range dense {
-				dense[i] = math.NaN()
-			}
+			dense := nans(c.b * c.h)
 			dm.mulTiles(dense, x, c.p, 1, w, c.b, c.p, c.h, fma)
 			sameBits(t, fmt.Sprintf("dense (fma tiles %v) vs Go loop", fma), c, dense, want)
-			denseT := make([]float64, c.p*c.h)
-			for i := range denseT {
-				denseT[i] = math.NaN()
-			}
+			denseT := nans(c.p * c.h)
 			dm.mulTiles(denseT, x, 1, c.p, d, c.p, c.b, c.h, fma)
 			wantT := make([]float64, c.p*c.h)
 			refRows(wantT, xt, d, c.b, c.h)
 			sameBits(t, fmt.Sprintf("dense transposed (fma tiles %v) vs Go loop", fma), c, denseT, wantT)
 		}
-		got, want = make([]float64, c.p*c.h), make([]float64, c.p*c.h)
-		for i := range got {
-			got[i] = math.NaN()
-		}
+		got, want = nans(c.p*c.h), make([]float64, c.p*c.h)
 		s.mul(got, xt, d, c.p, c.b, c.h)
 		refRows(want, xt, d, c.b, c.h)
 		sameBits(t, "transposed vs Go loop", c, got, want)
@@ -109,6 +97,15 @@ func TestSparseMul(t *testing.T) {
 	if !math.IsNaN(got[0]) || !math.IsNaN(got[1]) || got[2] != 7 || got[3] != 10 {
 		t.Fatalf("NaN row: got %v, want [NaN NaN 7 10]", got)
 	}
+}
+
+// nans is an output buffer of NaNs: every element must be written.
+func nans(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
 }
 
 // gonumMul is a (m×k) · b (k×n) the way the MLP used to take dense batch
@@ -276,7 +273,7 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 func TestAdamBitIdentical(t *testing.T) {
 	for _, avx := range []bool{true, false} {
 		for _, l2 := range []bool{false, true} {
-			if avx && !haveFMA {
+			if avx && !haveAVX2FMA {
 				continue
 			}
 			t.Run(fmt.Sprintf("avx=%v,l2=%v", avx, l2), func(t *testing.T) { testAdam(t, avx, l2) })
@@ -309,11 +306,13 @@ func testAdam(t *testing.T, avx, l2 bool) {
 				adamUpdate(p, g, m, v, b1, b2, lr, eps, false, 0, 0, avx)
 			}
 			for i, gi := range g {
+				// The float64 conversions keep Go from fusing a
+				// multiply-add (it may on arm64 or GOAMD64=v3); C does not.
 				if l2 {
-					gi = (gi + alpha*want[i]) * inv
+					gi = (gi + float64(alpha*want[i])) * inv
 				}
-				wm[i] = b1*wm[i] + (1-b1)*gi
-				wv[i] = b2*wv[i] + (1-b2)*gi*gi
+				wm[i] = float64(b1*wm[i]) + float64((1-b1)*gi)
+				wv[i] = float64(b2*wv[i]) + float64((1-b2)*gi*gi)
 				want[i] -= lr * wm[i] / (math.Sqrt(wv[i]) + eps)
 			}
 			sameBits(t, "adam params", n, p, want)

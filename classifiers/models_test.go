@@ -349,7 +349,8 @@ func TestMLPEarlyStop(t *testing.T) {
 
 // TestMLPKernelsAgree: the sparse and the dense product kernels train the
 // same network, bit for bit, on a sparse matrix (a TF-IDF-like block beside
-// dense columns, odd batch tail).
+// dense columns, odd batch tail). (A CPU without FMA always takes the
+// sparse path; TestSparseMul covers the dense libm tiles there.)
 func TestMLPKernelsAgree(t *testing.T) {
 	x, y := blobs(257, 30, 5, 6)
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -374,9 +375,13 @@ func TestMLPKernelsAgree(t *testing.T) {
 	if sp.NIter != de.NIter || !slices.Equal(sp.LossCurve, de.LossCurve) {
 		t.Fatalf("loss curves differ: sparse %v, dense %v", sp.LossCurve, de.LossCurve)
 	}
-	for i := range sp.W1 {
-		if math.Float64bits(sp.W1[i]) != math.Float64bits(de.W1[i]) {
-			t.Fatalf("W1[%d]: sparse %v, dense %v", i, sp.W1[i], de.W1[i])
+	for name, pair := range map[string][2][]float64{
+		"W1": {sp.W1, de.W1}, "B1": {sp.B1, de.B1}, "W2": {sp.W2, de.W2}, "B2": {{sp.B2}, {de.B2}},
+	} {
+		for i := range pair[0] {
+			if math.Float64bits(pair[0][i]) != math.Float64bits(pair[1][i]) {
+				t.Fatalf("%s[%d]: sparse %v, dense %v", name, i, pair[0][i], pair[1][i])
+			}
 		}
 	}
 }
