@@ -189,8 +189,12 @@ func TestEndToEnd(t *testing.T) {
 	stackOnly.FeatureSets = cfg.FeatureSets[:2]
 	stackOnly.Importance.Enabled = false
 	out3 := filepath.Join(t.TempDir(), "e2e")
-	if _, err := Run(context.Background(), &stackOnly, Options{DataDir: dir, OutDir: out3, CacheDir: cache, Rows: rows}); err != nil {
+	o3, err := Run(context.Background(), &stackOnly, Options{DataDir: dir, OutDir: out3, CacheDir: cache, Rows: rows})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(o3.Results.Rules) != 0 {
+		t.Errorf("%d rules without the importance set, want none", len(o3.Results.Rules))
 	}
 	cells3, _ := filepath.Glob(filepath.Join(out3, "cells", "*.json"))
 	if len(cells3) != 4 {
