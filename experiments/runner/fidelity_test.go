@@ -42,13 +42,13 @@ const stackNoMLP = "stack-nomlp"
 //
 // PYPIMAL_FIDELITY=full compares every model, stacking over the paper's six
 // bases included, on the three sets: the issue's criterion. That costs
-// about 1,000 CPU seconds (measured: ours 350, scikit-learn 644), some 9
+// about 1,000 CPU seconds (measured: ours 292, scikit-learn 672), some 9
 // minutes on 2 cores: more than the CI budget allows this one test (the
 // whole suite on a clean 2-core machine must stay well under 15 minutes,
 // and go test stops a package after 10). Stacking is most of it: it fits
 // each of its six bases six times per outer fold (the inner 5-fold split
-// and the refit): ours 50-60 CPU s on each numeric set and 175 on `all`,
-// scikit-learn's about twice that; mlp is most of the rest.
+// and the refit): ours 40-50 CPU s on each numeric set and 150 on `all`,
+// scikit-learn's two to three times that; mlp is most of the rest.
 //
 // The default (about 230 CPU s, plus about 210 for a cold feature cache:
 // some 4 minutes on 2 idle cores, 2.5 when warm) keeps
