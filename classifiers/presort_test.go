@@ -1,6 +1,7 @@
 package classifiers
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -122,4 +123,29 @@ func BenchmarkPresortRef(b *testing.B) {
 			refRanks(mat.Col(nil, f, x))
 		}
 	}
+}
+
+// FuzzPresortRanks: any finite column ranks as the comparison sort does.
+// The input bytes are read as float64s, 8 at a time; non-finite ones are
+// dropped (fits reject them before presort).
+func FuzzPresortRanks(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var col []float64
+		for ; len(b) >= 8; b = b[8:] {
+			v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				col = append(col, v)
+			}
+		}
+		if len(col) == 0 {
+			return
+		}
+		ps := presort(mat.NewDense(len(col), 1, col), 1)
+		ranks, lo, hi := refRanks(col)
+		if !slices.Equal(ps.rank, ranks) || !slices.Equal(ps.lo[0], lo) || !slices.Equal(ps.hi[0], hi) {
+			t.Fatalf("column %v: ranks %v lo %v hi %v, want %v %v %v", col, ps.rank, ps.lo[0], ps.hi[0], ranks, lo, hi)
+		}
+	})
 }
