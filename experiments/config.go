@@ -386,13 +386,21 @@ func (sp Split) Sides(rows []dataset.Row) (train, test []dataset.Row, err error)
 	return train, test, nil
 }
 
+// FeatureSet returns the config's feature set with this name.
+func (c *Config) FeatureSet(name string) (featuresets.Set, bool) {
+	for _, s := range c.FeatureSets {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return featuresets.Set{}, false
+}
+
 // TrainSet returns the feature set named by train.set: one of the
 // config's feature sets, or else one of the default sets.
 func (c *Config) TrainSet() (featuresets.Set, error) {
-	for _, s := range c.FeatureSets {
-		if s.Name == c.Train.Set {
-			return s, nil
-		}
+	if s, ok := c.FeatureSet(c.Train.Set); ok {
+		return s, nil
 	}
 	for _, s := range featuresets.DefaultSets() {
 		if s.Name == c.Train.Set {

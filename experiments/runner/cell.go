@@ -389,12 +389,7 @@ func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleSco
 	add := func(name, model string) error {
 		s, th := scoresOf(model)
 		if s == nil {
-			var fs featuresets.Set
-			for _, x := range g.cfg.FeatureSets {
-				if x.Name == set {
-					fs = x
-				}
-			}
+			fs, _ := g.cfg.FeatureSet(set) // there: Run checks before calling rules
 			c, err := g.cell(ctx, fs, leaky, model)
 			if err != nil {
 				return err
@@ -436,12 +431,7 @@ func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleSco
 // when each feature, each family, and the text vocabulary is shuffled.
 func (g *grid) importance(ctx context.Context, res *reports.Results) error {
 	ic := g.cfg.Importance
-	var set featuresets.Set
-	for _, s := range g.cfg.FeatureSets {
-		if s.Name == ic.Set {
-			set = s
-		}
-	}
+	set, _ := g.cfg.FeatureSet(ic.Set) // there: the config is validated
 	sel, err := set.Resolve(g.train.Table.Features, ic.Leaky)
 	if err != nil {
 		return err

@@ -181,8 +181,8 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 
 	// Stacking against the intersection rule, on the importance set (an
 	// ablation that runs without that set or variant has no rules table).
-	ruleSet := slices.ContainsFunc(cfg.FeatureSets, func(s featuresets.Set) bool { return s.Name == cfg.Importance.Set }) &&
-		slices.Contains(cfg.Leaky, cfg.Importance.Leaky)
+	_, ruleSet := cfg.FeatureSet(cfg.Importance.Set)
+	ruleSet = ruleSet && slices.Contains(cfg.Leaky, cfg.Importance.Leaky)
 	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 && !ruleSet {
 		g.logf("rules: skipped, importance.set %s (leaky=%v) is not among this run's cells", cfg.Importance.Set, cfg.Importance.Leaky)
 	}
