@@ -248,27 +248,37 @@ func fromOrderedBits(b uint64) float64 {
 	return math.Float64frombits(^b)
 }
 
+// byteOffsets sets count[d] to where the first key whose byte at shift is
+// d goes in a stable counting-sort pass over keys (non-empty), and reports
+// false when every key has the same byte there: the pass would move
+// nothing.
+func byteOffsets(count *[256]int, keys []uint64, shift uint) bool {
+	clear(count[:])
+	for _, k := range keys {
+		count[(k>>shift)&0xff]++
+	}
+	if count[(keys[0]>>shift)&0xff] == len(keys) {
+		return false
+	}
+	sum := 0
+	for i, c := range count {
+		count[i] = sum
+		sum += c
+	}
+	return true
+}
+
 // radixSort sorts keys ascending, moving rows along, with an LSD radix
 // sort over the key bytes (a byte every key shares is skipped). It returns
 // the sorted slices, which are either the inputs or the scratch ones.
 func radixSort(keys []uint64, rows []uint32, keysTmp []uint64, rowsTmp []uint32) ([]uint64, []uint32) {
-	n := len(keys)
-	if n < 2 {
+	if len(keys) < 2 {
 		return keys, rows
 	}
 	var count [256]int
 	for shift := uint(0); shift < 64; shift += 8 {
-		clear(count[:])
-		for _, k := range keys {
-			count[(k>>shift)&0xff]++
-		}
-		if count[(keys[0]>>shift)&0xff] == n {
+		if !byteOffsets(&count, keys, shift) {
 			continue
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
 		}
 		for i, k := range keys {
 			d := (k >> shift) & 0xff
@@ -543,14 +553,8 @@ func (b *treeBuilder) sortKeys(keys []uint64, k int) {
 	src, dst := keys, b.keysTmp[:m]
 	var count [256]int
 	for shift := uint(32); k > 1<<(shift-32); shift += 8 {
-		clear(count[:])
-		for _, v := range src {
-			count[(v>>shift)&0xff]++
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
+		if !byteOffsets(&count, src, shift) {
+			continue
 		}
 		for _, v := range src {
 			d := (v >> shift) & 0xff
