@@ -272,16 +272,10 @@ type sparseMul struct {
 // sparse input the MLP's forward pass is mul(hidden, batch, w1) and its
 // weight gradient mul(gw1, batchᵀ, deltas); denseMul does both otherwise.
 func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
-	if m == 0 || n == 0 {
+	if !productToDo(dst, b, m, k, n) {
 		return
 	}
-	if k == 0 {
-		clear(dst[:m*n])
-		return
-	}
-	_ = dst[m*n-1]
 	_ = a[m*k-1]
-	_ = b[k*n-1]
 	if cap(s.idx) < k {
 		s.idx = make([]C.int, k)
 		s.v0, s.v1 = make([]float64, k), make([]float64, k)
@@ -291,6 +285,23 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 	}
 	C.pypimal_spmm(cptr(dst), cptr(a), cptr(b), C.int(m), C.int(k), C.int(n),
 		&s.idx[0], cptr(s.v0), cptr(s.v1), cptr(s.tail))
+}
+
+// productToDo settles the products dst (m×n) = a (m×k) · b (k×n) with an
+// empty side (an empty k sums nothing: dst is zeroed), checks the bounds of
+// dst and b (the caller checks a, whose layout it knows) and reports
+// whether the C kernel has work to do.
+func productToDo(dst, b []float64, m, k, n int) bool {
+	if m == 0 || n == 0 {
+		return false
+	}
+	if k == 0 {
+		clear(dst[:m*n])
+		return false
+	}
+	_ = dst[m*n-1]
+	_ = b[k*n-1]
+	return true
 }
 
 // haveAVX2FMA: the CPU runs the AVX2/FMA tiles and the AVX Adam update
@@ -309,16 +320,10 @@ func (s *denseMul) mul(dst, a []float64, ars, acs int, b []float64, m, k, n int)
 }
 
 func (s *denseMul) mulTiles(dst, a []float64, ars, acs int, b []float64, m, k, n int, fmaTiles bool) {
-	if m == 0 || n == 0 {
+	if !productToDo(dst, b, m, k, n) {
 		return
 	}
-	if k == 0 {
-		clear(dst[:m*n])
-		return
-	}
-	_ = dst[m*n-1]
 	_ = a[(m-1)*ars+(k-1)*acs]
-	_ = b[k*n-1]
 	if need := k * mr; cap(s.apack) < need {
 		s.apack = make([]float64, need)
 	}
