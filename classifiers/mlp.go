@@ -95,7 +95,13 @@ func newAdam(n int) adam { return adam{make([]float64, n), make([]float64, n)} }
 
 // step applies one Adam update with the bias-corrected step size lr.
 func (a adam) step(param, grad []float64, b1, b2, lr, eps float64) {
-	adamStep(param, grad, a.m, a.v, b1, b2, lr, eps)
+	adamUpdate(param, grad, a.m, a.v, b1, b2, lr, eps, false, 0, 0, haveAVX2FMA)
+}
+
+// stepL2 is step on the gradient (grad + alpha·param)·inv: the L2 penalty
+// and batch mean added on the fly.
+func (a adam) stepL2(param, grad []float64, b1, b2, lr, eps, alpha, inv float64) {
+	adamUpdate(param, grad, a.m, a.v, b1, b2, lr, eps, true, alpha, inv, haveAVX2FMA)
 }
 
 // Fit trains the network.
@@ -245,7 +251,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			lr := prm.LearningRate * math.Sqrt(1-math.Pow(prm.Beta2, float64(t))) / (1 - math.Pow(prm.Beta1, float64(t)))
 			// gw1 is the raw product: the update adds the penalty and
 			// takes the batch mean, (gw1 + alpha·w1)·inv, on the fly.
-			adamStepL2(w1, gw1, aw1.m, aw1.v, prm.Beta1, prm.Beta2, lr, prm.Epsilon, prm.Alpha, inv)
+			aw1.stepL2(w1, gw1, prm.Beta1, prm.Beta2, lr, prm.Epsilon, prm.Alpha, inv)
 			aw2.step(w2, gw2, prm.Beta1, prm.Beta2, lr, prm.Epsilon)
 			ab1.step(b1, gb1, prm.Beta1, prm.Beta2, lr, prm.Epsilon)
 			ab2.step(b2, gb2, prm.Beta1, prm.Beta2, lr, prm.Epsilon)

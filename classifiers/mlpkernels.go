@@ -365,18 +365,10 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 	C.pypimal_relu_back(cptr(d), cptr(gb1), cptr(hid), cptr(out), cptr(w2), C.int(b), C.int(h))
 }
 
-// adamStep applies one Adam update with the bias-corrected step size lr to
-// param, with moment estimates m and v.
-func adamStep(param, grad, m, v []float64, b1, b2, lr, eps float64) {
-	adamUpdate(param, grad, m, v, b1, b2, lr, eps, false, 0, 0, haveAVX2FMA)
-}
-
-// adamStepL2 is adamStep on the gradient (grad + alpha·param)·inv, which it
-// computes on the fly (grad is not changed).
-func adamStepL2(param, grad, m, v []float64, b1, b2, lr, eps, alpha, inv float64) {
-	adamUpdate(param, grad, m, v, b1, b2, lr, eps, true, alpha, inv, haveAVX2FMA)
-}
-
+// adamUpdate applies one Adam update with the bias-corrected step size lr
+// to param, with moment estimates m and v; with l2 the gradient is
+// (grad + alpha·param)·inv, computed on the fly (grad is not changed).
+// avx picks the AVX loop (haveAVX2FMA) or the scalar one: same bits.
 func adamUpdate(param, grad, m, v []float64, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
 	n := len(param)
 	if n == 0 {
