@@ -149,3 +149,46 @@ func FuzzPresortRanks(f *testing.F) {
 		}
 	})
 }
+
+// TestStablePartitionSameTrees: with whole-number weights (no class
+// weights: bootstrap counts) the trees keep each node's rows in ascending
+// order; they must be the trees the in-place partition grows, node for
+// node, on dense and on mostly-zero columns.
+func TestStablePartitionSameTrees(t *testing.T) {
+	x, y := synthetic(700, 40, 9)
+	raw := x.RawMatrix()
+	for i := 0; i < 700; i++ {
+		for j := 20; j < 40; j++ {
+			if (i*7+j*13)%10 < 8 {
+				raw.Data[i*raw.Stride+j] = 0 // TF-IDF-like sparse columns
+			}
+		}
+	}
+	grow := func(stable bool) (*RandomForest, *DecisionTree) {
+		t.Helper()
+		defer func(old bool) { stablePartition = old }(stablePartition)
+		stablePartition = stable
+		rf := NewRandomForest(ForestParams{NTrees: 12}, 5)
+		if err := rf.Fit(x, y); err != nil {
+			t.Fatal(err)
+		}
+		dt := NewDecisionTree(DefaultTreeParams(), 5)
+		if err := dt.Fit(x, y); err != nil {
+			t.Fatal(err)
+		}
+		return rf, dt
+	}
+	rfS, dtS := grow(true)
+	rfU, dtU := grow(false)
+	for i := range rfS.Trees {
+		if !slices.Equal(rfS.Trees[i], rfU.Trees[i]) {
+			t.Fatalf("forest tree %d differs between the stable and the in-place partition", i)
+		}
+	}
+	if !slices.Equal(dtS.Nodes, dtU.Nodes) {
+		t.Fatal("decision tree differs between the stable and the in-place partition")
+	}
+	if len(dtS.Nodes) < 50 {
+		t.Fatalf("tree of %d nodes: too small to exercise the partition", len(dtS.Nodes))
+	}
+}

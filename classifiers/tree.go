@@ -292,14 +292,21 @@ func radixSort(keys []uint64, rows []uint32, keysTmp []uint64, rowsTmp []uint32)
 	return keys, rows
 }
 
+// stablePartition lets tests compare trees grown with the stable
+// partition and with the in-place one.
+var stablePartition = true
+
 type treeBuilder struct {
 	ps     *presorted
 	y      []int
 	params TreeParams
 
 	wy       []float64 // wy[2i], wy[2i+1]: row i's weight if it is class 0, class 1 (else 0)
+	wBin     []float64 // row i's weight
+	cls      []uint32  // row i's class: its weight goes to bins[2r+cls[i]]
 	rng      *rand.Rand
 	samples  []int32
+	right    []int32 // scratch of partition
 	features []int32
 	constF   []int32
 	bins     []float64 // bins[2r], bins[2r+1]: class weights at rank r, all-zero between uses
@@ -308,6 +315,10 @@ type treeBuilder struct {
 	keysTmp  []uint64
 	stack    []stackEntry
 	nodes    []TreeNode
+	// intWeights is true when every weight is a whole number (no class
+	// weights: bootstrap counts or 1), so that sums of weights are exact
+	// in any order.
+	intWeights bool
 
 	// best split of the node being searched
 	bestScore float64
@@ -329,6 +340,8 @@ func newTreeBuilder(ps *presorted, y []int, params TreeParams) *treeBuilder {
 		features: make([]int32, p),
 		constF:   make([]int32, p),
 		wy:       make([]float64, 2*ps.n),
+		wBin:     make([]float64, ps.n),
+		cls:      make([]uint32, ps.n),
 		bins:     make([]float64, 2*ps.maxK),
 		bc:       make([]int32, ps.maxK),
 		keys:     make([]uint64, ps.n),
@@ -342,12 +355,23 @@ func newTreeBuilder(ps *presorted, y []int, params TreeParams) *treeBuilder {
 func (b *treeBuilder) build(w []float64, rng *rand.Rand) []TreeNode {
 	b.rng = rng
 	b.samples = b.samples[:0]
+	total := 0.0
+	b.intWeights = true
 	for i, v := range w {
+		if v != math.Trunc(v) {
+			b.intWeights = false
+		}
+		total += v
 		b.wy[2*i], b.wy[2*i+1] = 0, 0
+		b.wBin[i], b.cls[i] = 0, uint32(b.y[i])
 		if v > 0 {
 			b.samples = append(b.samples, int32(i))
 			b.wy[2*i+b.y[i]] = v
+			b.wBin[i] = v
 		}
+	}
+	if total >= 1<<53 {
+		b.intWeights = false
 	}
 	for i := range b.features {
 		b.features[i] = int32(i)
@@ -401,8 +425,27 @@ func (b *treeBuilder) build(w []float64, rng *rand.Rand) []TreeNode {
 // boundary.
 func (b *treeBuilder) partition(start, end int) int {
 	r := b.ps.rank[b.bestFeat*b.ps.n : (b.bestFeat+1)*b.ps.n]
-	s := b.samples
-	i, j := start, end-1
+	s := b.samples[start:end]
+	if b.intWeights && stablePartition {
+		// A stable partition keeps every node's rows ascending, so the
+		// split search reads each feature's ranks in address order (far
+		// fewer cache misses). Sums of whole weights are exact in any
+		// order, so the tree is the same.
+		right := b.right[:0]
+		i := 0
+		for _, v := range s {
+			if r[v] <= b.bestRank {
+				s[i] = v
+				i++
+			} else {
+				right = append(right, v)
+			}
+		}
+		copy(s[i:], right)
+		b.right = right
+		return start + i
+	}
+	i, j := 0, len(s)-1
 	for i <= j {
 		if r[s[i]] <= b.bestRank {
 			i++
@@ -411,7 +454,7 @@ func (b *treeBuilder) partition(start, end int) int {
 			j--
 		}
 	}
-	return i
+	return start + i
 }
 
 // findSplit is scikit-learn's BestSplitter.node_split feature loop: draw
@@ -470,7 +513,7 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 	// consider scores the split between ranks prev and r, where the left
 	// side holds every row of rank <= prev.
 	consider := func(r int) {
-		if lc < minLeaf || m-lc < minLeaf {
+		if minLeaf > 1 && (lc < minLeaf || m-lc < minLeaf) {
 			return
 		}
 		r0, r1 := w0-l0, w1-l1
@@ -484,29 +527,61 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 	if len(lov) <= 4*m {
 		bins, bc := b.bins, b.bc
 		lo, hi := uint32(math.MaxUint32), uint32(0)
-		for _, s := range rows {
-			r := ranks[s]
-			bins[2*r] += wy[2*s]
-			bins[2*r+1] += wy[2*s+1]
-			bc[r]++
-			lo, hi = min(lo, r), max(hi, r)
-		}
-		if lo == hi {
-			bins[2*lo], bins[2*lo+1], bc[lo] = 0, 0, 0
-			return true
-		}
-		for r := int(lo); r <= int(hi); r++ {
-			if bc[r] == 0 {
-				continue
+		if minLeaf == 1 {
+			// Row counts only serve the leaf-size check, which a split
+			// between two non-empty ranks always passes when a leaf may
+			// hold one row; a rank is non-empty when its bins are, as
+			// every row of the node has a positive weight. Adding each
+			// row to its class's bin only (adding 0 to the other changes
+			// nothing) halves the stores of the loop.
+			wBin, cls := b.wBin, b.cls
+			for _, s := range rows {
+				r := ranks[s]
+				bins[2*r+cls[s]] += wBin[s]
+				lo, hi = min(lo, r), max(hi, r)
 			}
-			if prev >= 0 {
-				consider(r)
+			if lo == hi {
+				bins[2*lo], bins[2*lo+1] = 0, 0
+				return true
 			}
-			l0 += bins[2*r]
-			l1 += bins[2*r+1]
-			lc += int(bc[r])
-			prev = r
-			bins[2*r], bins[2*r+1], bc[r] = 0, 0, 0
+			for r := int(lo); r <= int(hi); r++ {
+				c0, c1 := bins[2*r], bins[2*r+1]
+				if c0 == 0 && c1 == 0 {
+					continue
+				}
+				if prev >= 0 {
+					consider(r)
+				}
+				l0 += c0
+				l1 += c1
+				prev = r
+				bins[2*r], bins[2*r+1] = 0, 0
+			}
+		} else {
+			for _, s := range rows {
+				r := ranks[s]
+				bins[2*r] += wy[2*s]
+				bins[2*r+1] += wy[2*s+1]
+				bc[r]++
+				lo, hi = min(lo, r), max(hi, r)
+			}
+			if lo == hi {
+				bins[2*lo], bins[2*lo+1], bc[lo] = 0, 0, 0
+				return true
+			}
+			for r := int(lo); r <= int(hi); r++ {
+				if bc[r] == 0 {
+					continue
+				}
+				if prev >= 0 {
+					consider(r)
+				}
+				l0 += bins[2*r]
+				l1 += bins[2*r+1]
+				lc += int(bc[r])
+				prev = r
+				bins[2*r], bins[2*r+1], bc[r] = 0, 0, 0
+			}
 		}
 	} else {
 		keys := b.keys[:m]
