@@ -13,6 +13,10 @@ type Data struct {
 	// a vectoriser fitted on it works by token id, much faster, with the
 	// same results. Row selections must subset both (SubsetData does).
 	Terms *TermRows
+
+	// prep, when set, shares the preprocessing of these rows between the
+	// pipelines fitted or scored on them (withPrep).
+	prep *prepCache
 }
 
 // Pipeline is preprocessing fitted on the training rows (scaler, text

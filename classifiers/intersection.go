@@ -49,6 +49,7 @@ func (r *Intersection) Fit(d Data, y []int) error {
 	}
 	models := make([]Pipeline, len(r.Members))
 	th := make([]float64, len(r.Members))
+	d = withPrep(d) // the members share their preprocessing
 	for i, m := range r.Members {
 		models[i] = m.New(deriveSeed(r.Seed, i))
 		if err := models[i].Fit(d, y); err != nil {
@@ -66,6 +67,7 @@ func (r *Intersection) Predict(d Data) ([]float64, error) {
 		return nil, fmt.Errorf("intersection: predict: %w", ErrNotFitted)
 	}
 	var out []float64
+	d = withPrep(d)
 	for i, m := range r.Models {
 		s, err := m.Predict(d)
 		if err != nil {

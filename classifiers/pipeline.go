@@ -64,12 +64,13 @@ func numericCols(d Data) int {
 	return c
 }
 
-// design builds the model matrix [X | tf-idf] of d.
-func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
+// design builds the model matrix [X | tf-idf] of d, with vec nil when
+// there is no text.
+func design(vec *TextVectoriser, d Data, n int) (*mat.Dense, error) {
 	nc := numericCols(d)
 	tw := 0
-	if p.Vectoriser != nil {
-		tw = p.Vectoriser.Width()
+	if vec != nil {
+		tw = vec.Width()
 	}
 	cols := nc + tw
 	if cols == 0 {
@@ -82,8 +83,8 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 	var index map[string]int
 	var termCols []int32
 	if tw > 0 {
-		if termCols = p.Vectoriser.termsFor(d.Terms); termCols == nil {
-			index = p.Vectoriser.lookup()
+		if termCols = vec.termsFor(d.Terms); termCols == nil {
+			index = vec.lookup()
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -97,9 +98,9 @@ func (p *ModelPipeline) design(d Data, n int) (*mat.Dense, error) {
 				// explanations repeat a package's tokens on every row).
 				copy(row[nc:], rowView(out, i-1)[nc:])
 			} else if termCols != nil {
-				p.Vectoriser.transformTerms(termCols, d.Terms.rows[i], row[nc:])
+				vec.transformTerms(termCols, d.Terms.rows[i], row[nc:])
 			} else {
-				if err := p.Vectoriser.transformRow(index, d.Tokens[i], row[nc:], i); err != nil {
+				if err := vec.transformRow(index, d.Tokens[i], row[nc:], i); err != nil {
 					return nil, err
 				}
 			}
@@ -121,47 +122,89 @@ func (p *ModelPipeline) Fit(d Data, y []int) error {
 		return fmt.Errorf("pipeline: fit: %w: %d labels for %d rows", ErrShape, len(y), n)
 	}
 	p.Vectoriser, p.Scaler, p.Model = nil, nil, nil
-	if d.Tokens != nil {
-		v := NewTextVectoriser(p.Text)
-		var err error
-		if d.Terms != nil {
-			err = v.fitTerms(d.Terms)
-		} else {
-			err = v.Fit(d.Tokens)
-		}
-		if err != nil {
-			return fmt.Errorf("pipeline: fit: %w", err)
-		}
-		p.Vectoriser = v
-	}
 	p.NumericCols = numericCols(d)
-	x, err := p.design(d, n)
+	pr, err := p.fitSteps(d, n, p.Scale)
 	if err != nil {
 		return fmt.Errorf("pipeline: fit: %w", err)
 	}
-	if p.Scale {
-		s := &StandardScaler{}
-		if err := s.Fit(x); err != nil {
-			return fmt.Errorf("pipeline: fit: %w", err)
-		}
-		// TF-IDF columns are scaled but not centred, as scikit-learn's
-		// StandardScaler(with_mean=False) on a sparse matrix: they stay
-		// mostly zero (the MLP skips zeros) and the RBF kernel, logistic
-		// regression and MLP lose nothing, centring being a shift.
-		for j := p.NumericCols; j < len(s.Mean); j++ {
-			s.Mean[j] = 0
-		}
-		if x, err = s.Transform(x); err != nil {
-			return fmt.Errorf("pipeline: fit: %w", err)
-		}
-		p.Scaler = s
-	}
+	p.Vectoriser, p.Scaler = pr.vec, pr.scaler
 	m := p.newModel(p.Seed)
-	if err := m.Fit(x, y); err != nil {
+	if err := m.Fit(pr.x, y); err != nil {
 		return fmt.Errorf("pipeline: fit: %w", err)
 	}
 	p.Model = m
 	return nil
+}
+
+// fitSteps fits the vectoriser (when d has tokens) and, with scale, the
+// scaler on d, and returns them with d's model matrix. Pipelines with the
+// same text parameters share the result on a Data with a cache, and the
+// scaled matrix starts from the shared unscaled one.
+func (p *ModelPipeline) fitSteps(d Data, n int, scale bool) (prepared, error) {
+	return d.prep.get(prepKey{fit: true, text: p.Text, scale: scale}, func() (prepared, error) {
+		if scale {
+			pr, err := p.fitSteps(d, n, false)
+			if err != nil {
+				return prepared{}, err
+			}
+			s := &StandardScaler{}
+			if err := s.Fit(pr.x); err != nil {
+				return prepared{}, err
+			}
+			// TF-IDF columns are scaled but not centred, as scikit-learn's
+			// StandardScaler(with_mean=False) on a sparse matrix: they stay
+			// mostly zero (the MLP skips zeros) and the RBF kernel, logistic
+			// regression and MLP lose nothing, centring being a shift.
+			for j := numericCols(d); j < len(s.Mean); j++ {
+				s.Mean[j] = 0
+			}
+			x, err := s.Transform(pr.x)
+			if err != nil {
+				return prepared{}, err
+			}
+			return prepared{vec: pr.vec, scaler: s, x: x}, nil
+		}
+		var pr prepared
+		if d.Tokens != nil {
+			v := NewTextVectoriser(p.Text)
+			var err error
+			if d.Terms != nil {
+				err = v.fitTerms(d.Terms)
+			} else {
+				err = v.Fit(d.Tokens)
+			}
+			if err != nil {
+				return prepared{}, err
+			}
+			pr.vec = v
+		}
+		x, err := design(pr.vec, d, n)
+		if err != nil {
+			return prepared{}, err
+		}
+		pr.x = x
+		return pr, nil
+	})
+}
+
+// applySteps is d's model matrix through the fitted vectoriser and scaler
+// (either may be nil), shared on a Data with a cache by the pipelines that
+// share those steps.
+func applySteps(vec *TextVectoriser, scaler *StandardScaler, d Data, n int) (*mat.Dense, error) {
+	pr, err := d.prep.get(prepKey{vec: vec, scaler: scaler}, func() (prepared, error) {
+		var x *mat.Dense
+		var err error
+		if scaler != nil {
+			x, err = applySteps(vec, nil, d, n)
+			if err == nil {
+				x, err = scaler.Transform(x)
+			}
+		} else {
+			x, err = design(vec, d, n)
+		}
+		return prepared{x: x}, err
+	})
+	return pr.x, err
 }
 
 // Predict scores d with the fitted steps.
@@ -179,14 +222,9 @@ func (p *ModelPipeline) Predict(d Data) ([]float64, error) {
 	if (p.Vectoriser != nil) != (d.Tokens != nil) {
 		return nil, fmt.Errorf("pipeline: predict: %w: tokens present at fit %v, at predict %v", ErrShape, p.Vectoriser != nil, d.Tokens != nil)
 	}
-	x, err := p.design(d, n)
+	x, err := applySteps(p.Vectoriser, p.Scaler, d, n)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: predict: %w", err)
-	}
-	if p.Scaler != nil {
-		if x, err = p.Scaler.Transform(x); err != nil {
-			return nil, fmt.Errorf("pipeline: predict: %w", err)
-		}
 	}
 	out, err := p.Model.Predict(x)
 	if err != nil {

@@ -166,7 +166,9 @@ func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Dat
 	sides := make([]side, len(folds))
 	for fi, test := range folds {
 		train := complement(len(y), test)
-		sides[fi] = side{train: SubsetData(d, train), test: SubsetData(d, test), trainY: make([]int, len(train))}
+		// The bases share each side's preprocessing (vectoriser, scaler,
+		// matrices) instead of each building it again.
+		sides[fi] = side{train: withPrep(SubsetData(d, train)), test: withPrep(SubsetData(d, test)), trainY: make([]int, len(train))}
 		for i, r := range train {
 			sides[fi].trainY[i] = y[r]
 		}
@@ -318,7 +320,9 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	if err != nil {
 		return err
 	}
-	// The refits on all rows run in the same pool as the inner fits.
+	// The refits on all rows run in the same pool as the inner fits, and
+	// share their preprocessing.
+	d = withPrep(d)
 	seeds := s.baseSeeds()
 	bases := make([]Pipeline, len(s.newBases))
 	var refits []func() error
@@ -363,6 +367,7 @@ func (s *Stacking) Predict(d Data) ([]float64, error) {
 		return nil, fmt.Errorf("stacking: predict: %w", err)
 	}
 	z := mat.NewDense(n, len(s.Bases), nil)
+	d = withPrep(d)
 	for j, b := range s.Bases {
 		sc, err := b.Predict(d)
 		if err != nil {
