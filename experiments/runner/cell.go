@@ -34,6 +34,12 @@ type grid struct {
 	digest      string
 	logf        func(string, ...any)
 	set         *setState // the current feature set's, nil before the first cell
+
+	// importanceFit is the test fit of the cell permutation importance
+	// scores (importance.model on importance.set), kept when that cell is
+	// computed in this run: importance uses it rather than fitting the
+	// same pipeline on the same rows with the same seed again.
+	importanceFit classifiers.Pipeline
 }
 
 // setState is what the cells of one feature set (and leaky flag) share:
@@ -271,12 +277,13 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	// alone.
 	type testFit struct {
 		scores []float64
+		fitted classifiers.Pipeline
 		err    error
 	}
 	testDone := make(chan testFit, 1)
 	go func() {
-		scores, err := g.testFit(f, d, testData)
-		testDone <- testFit{scores, err}
+		scores, fitted, err := g.testFit(f, d, testData)
+		testDone <- testFit{scores, fitted, err}
 	}()
 	cv, cvErr := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
 		experiments.CVOptions{Seed: g.cfg.Seed, Workers: g.cfg.Workers})
@@ -288,6 +295,9 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	tf := <-testDone
 	if tf.err != nil {
 		return nil, tf.err
+	}
+	if ic := g.cfg.Importance; ic.Enabled && set.Name == ic.Set && leaky == ic.Leaky && model == ic.Model {
+		g.importanceFit = tf.fitted
 	}
 	c := &cellResult{Key: key, Set: set.Name, Leaky: leaky, Model: model, Threshold: threshold, Folds: cv.Metrics()}
 	if tf.scores != nil {
@@ -310,12 +320,14 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 }
 
 // testFit fits a pipeline of f on all training rows d and scores the test
-// rows (no scores without test rows). A panic is an error, as in a fold.
-func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) ([]float64, error) {
+// rows (no scores without test rows); it returns the fitted pipeline too.
+// A panic is an error, as in a fold.
+func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) ([]float64, classifiers.Pipeline, error) {
 	if len(g.test.Rows) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var scores []float64
+	var fitted classifiers.Pipeline
 	_, err := pool.Run(context.Background(), 1, 1, func(int) error {
 		p := f(g.testSeed())
 		if err := p.Fit(d, g.train.Labels); err != nil {
@@ -325,10 +337,10 @@ func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) 
 		if err != nil {
 			return fmt.Errorf("score test rows: %w", err)
 		}
-		scores = s
+		scores, fitted = s, p
 		return nil
 	})
-	return scores, err
+	return scores, fitted, err
 }
 
 // stored returns the finished cell with this key, if any.
@@ -440,9 +452,14 @@ func (g *grid) importance(ctx context.Context, res *reports.Results) error {
 	if err != nil {
 		return err
 	}
-	p := f(g.testSeed())
-	if err := p.Fit(data(g.train.Rows, sel), g.train.Labels); err != nil {
-		return err
+	p := g.importanceFit
+	if p != nil {
+		g.logf("importance: %s on %s: the grid's fit on the training rows", ic.Model, ic.Set)
+	} else {
+		p = f(g.testSeed())
+		if err := p.Fit(data(g.train.Rows, sel), g.train.Labels); err != nil {
+			return err
+		}
 	}
 	scored, y := g.test, g.test.Labels
 	if len(scored.Rows) == 0 {

@@ -101,6 +101,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	out1 := filepath.Join(t.TempDir(), "e2e")
 	o := run(out1)
+	// Importance scores the pipeline the grid fitted on the training rows.
+	if !strings.Contains(log.String(), "the grid's fit") {
+		t.Errorf("importance refitted the grid's pipeline:\n%s", log.String())
+	}
 
 	r := o.Results
 	if got, want := len(r.Cells), 3*2*4; got != want {
@@ -208,11 +212,15 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Started again in the first folder, the run resumes from its cells.
+	// Started again in the first folder, the run resumes from its cells;
+	// importance then fits its pipeline itself, and must score the same.
 	os.Remove(filepath.Join(out1, "summary.csv"))
 	run(out1)
 	if n := strings.Count(log.String(), "reused"); n < len(r.Cells) {
 		t.Errorf("%d cells reused of %d:\n%s", n, len(r.Cells), log.String())
+	}
+	if strings.Contains(log.String(), "the grid's fit") {
+		t.Error("importance took a fit from reused cells")
 	}
 	sameFiles(t, out1, out2)
 }
