@@ -15,7 +15,9 @@ type Data struct {
 	Terms *TermRows
 
 	// prep, when set, shares the preprocessing of these rows between the
-	// pipelines fitted or scored on them (withPrep).
+	// pipelines fitted or scored on them (withPrep). It is set only on
+	// Data the package builds and keeps: a copy with other rows or values
+	// (a permuted column, say) must not carry it.
 	prep *prepCache
 }
 

@@ -1,6 +1,7 @@
 package classifiers
 
 import (
+	"errors"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -50,8 +51,8 @@ func withPrep(d Data) Data {
 	return d
 }
 
-// get returns the preprocessing key of the rows, computing it with compute
-// on first use. Without a cache it just computes.
+// get returns the preprocessing of the rows that key names, computing it
+// with compute on first use. Without a cache it just computes.
 func (c *prepCache) get(key prepKey, compute func() (prepared, error)) (prepared, error) {
 	if c == nil {
 		return compute()
@@ -63,6 +64,13 @@ func (c *prepCache) get(key prepKey, compute func() (prepared, error)) (prepared
 		c.entries[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.p, e.err = compute() })
+	e.once.Do(func() {
+		// A panic in compute ends the Once too; the pipelines waiting on
+		// it must then see an error, not an empty result.
+		e.err = errPrepPanicked
+		e.p, e.err = compute()
+	})
 	return e.p, e.err
 }
+
+var errPrepPanicked = errors.New("preprocessing failed in another pipeline (panic)")

@@ -153,7 +153,9 @@ func FuzzPresortRanks(f *testing.F) {
 // TestStablePartitionSameTrees: with whole-number weights (no class
 // weights: bootstrap counts) the trees keep each node's rows in ascending
 // order; they must be the trees the in-place partition grows, node for
-// node, on dense and on mostly-zero columns.
+// node, on dense and on mostly-zero columns, with and without the row
+// counts of min_samples_leaf > 1 (balanced class weights, not whole
+// numbers, keep the in-place partition: the same trees trivially).
 func TestStablePartitionSameTrees(t *testing.T) {
 	x, y := synthetic(700, 40, 9)
 	raw := x.RawMatrix()
@@ -164,31 +166,45 @@ func TestStablePartitionSameTrees(t *testing.T) {
 			}
 		}
 	}
-	grow := func(stable bool) (*RandomForest, *DecisionTree) {
-		t.Helper()
-		defer func(old bool) { stablePartition = old }(stablePartition)
-		stablePartition = stable
-		rf := NewRandomForest(ForestParams{NTrees: 12}, 5)
-		if err := rf.Fit(x, y); err != nil {
-			t.Fatal(err)
-		}
-		dt := NewDecisionTree(DefaultTreeParams(), 5)
-		if err := dt.Fit(x, y); err != nil {
-			t.Fatal(err)
-		}
-		return rf, dt
-	}
-	rfS, dtS := grow(true)
-	rfU, dtU := grow(false)
-	for i := range rfS.Trees {
-		if !slices.Equal(rfS.Trees[i], rfU.Trees[i]) {
-			t.Fatalf("forest tree %d differs between the stable and the in-place partition", i)
-		}
-	}
-	if !slices.Equal(dtS.Nodes, dtU.Nodes) {
-		t.Fatal("decision tree differs between the stable and the in-place partition")
-	}
-	if len(dtS.Nodes) < 50 {
-		t.Fatalf("tree of %d nodes: too small to exercise the partition", len(dtS.Nodes))
+	for _, c := range []struct {
+		name   string
+		forest ForestParams
+		tree   TreeParams
+	}{
+		{"defaults", ForestParams{NTrees: 12}, DefaultTreeParams()},
+		{"min_samples_leaf 3", ForestParams{NTrees: 12, MinSamplesLeaf: 3}, TreeParams{MinSamplesLeaf: 3}},
+		{"max_depth 6", ForestParams{NTrees: 12, MaxDepth: 6}, TreeParams{MaxDepth: 6}},
+		{"no bootstrap", ForestParams{NTrees: 4, NoBootstrap: true}, DefaultTreeParams()},
+		{"balanced", ForestParams{NTrees: 12, ClassWeight: ClassWeightBalanced}, TreeParams{ClassWeight: ClassWeightBalanced}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			grow := func(stable bool) (*RandomForest, *DecisionTree) {
+				t.Helper()
+				defer func(old bool) { stablePartition = old }(stablePartition)
+				stablePartition = stable
+				rf := NewRandomForest(c.forest, 5)
+				if err := rf.Fit(x, y); err != nil {
+					t.Fatal(err)
+				}
+				dt := NewDecisionTree(c.tree, 5)
+				if err := dt.Fit(x, y); err != nil {
+					t.Fatal(err)
+				}
+				return rf, dt
+			}
+			rfS, dtS := grow(true)
+			rfU, dtU := grow(false)
+			for i := range rfS.Trees {
+				if !slices.Equal(rfS.Trees[i], rfU.Trees[i]) {
+					t.Fatalf("forest tree %d differs between the stable and the in-place partition", i)
+				}
+			}
+			if !slices.Equal(dtS.Nodes, dtU.Nodes) {
+				t.Fatal("decision tree differs between the stable and the in-place partition")
+			}
+			if len(dtS.Nodes) < 25 {
+				t.Fatalf("tree of %d nodes: too small to exercise the partition", len(dtS.Nodes))
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -173,17 +174,29 @@ func fillOutOfFold(oof *mat.Dense, bases []PipelineFactory, seeds []int64, d Dat
 			sides[fi].trainY[i] = y[r]
 		}
 	}
+	// A fold's side (and its cached matrices) is dropped once its last
+	// base is done; jobs start in fold order, so few are held at once.
+	pending := make([]atomic.Int32, len(folds))
+	for fi := range pending {
+		pending[fi].Store(int32(len(bases)))
+	}
 	nOOF := len(folds) * len(bases)
 	_, err := pool.Run(context.Background(), nOOF+len(extra), 0, func(i int) error {
 		if i >= nOOF {
 			return extra[i-nOOF]()
 		}
 		fi, j := i/len(bases), i%len(bases)
+		sd := sides[fi]
+		defer func() {
+			if pending[fi].Add(-1) == 0 {
+				sides[fi] = side{}
+			}
+		}()
 		m := bases[j](seeds[j])
-		if err := m.Fit(sides[fi].train, sides[fi].trainY); err != nil {
+		if err := m.Fit(sd.train, sd.trainY); err != nil {
 			return fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
 		}
-		s, err := m.Predict(sides[fi].test)
+		s, err := m.Predict(sd.test)
 		if err != nil {
 			return fmt.Errorf("out-of-fold: fold %d, base %d: %w", fi, j, err)
 		}

@@ -293,7 +293,8 @@ func radixSort(keys []uint64, rows []uint32, keysTmp []uint64, rowsTmp []uint32)
 }
 
 // stablePartition lets tests compare trees grown with the stable
-// partition and with the in-place one.
+// partition and with the in-place one (tests that change it must not run
+// in parallel).
 var stablePartition = true
 
 type treeBuilder struct {
@@ -301,8 +302,7 @@ type treeBuilder struct {
 	y      []int
 	params TreeParams
 
-	wy       []float64 // wy[2i], wy[2i+1]: row i's weight if it is class 0, class 1 (else 0)
-	wBin     []float64 // row i's weight
+	wBin     []float64 // row i's weight (0: not in the tree)
 	cls      []uint32  // row i's class: its weight goes to bins[2r+cls[i]]
 	rng      *rand.Rand
 	samples  []int32
@@ -339,7 +339,6 @@ func newTreeBuilder(ps *presorted, y []int, params TreeParams) *treeBuilder {
 		samples:  make([]int32, 0, ps.n),
 		features: make([]int32, p),
 		constF:   make([]int32, p),
-		wy:       make([]float64, 2*ps.n),
 		wBin:     make([]float64, ps.n),
 		cls:      make([]uint32, ps.n),
 		bins:     make([]float64, 2*ps.maxK),
@@ -361,13 +360,11 @@ func (b *treeBuilder) build(w []float64, rng *rand.Rand) []TreeNode {
 		if v != math.Trunc(v) {
 			b.intWeights = false
 		}
-		total += v
-		b.wy[2*i], b.wy[2*i+1] = 0, 0
 		b.wBin[i], b.cls[i] = 0, uint32(b.y[i])
 		if v > 0 {
 			b.samples = append(b.samples, int32(i))
-			b.wy[2*i+b.y[i]] = v
 			b.wBin[i] = v
+			total += v
 		}
 	}
 	if total >= 1<<53 {
@@ -381,11 +378,11 @@ func (b *treeBuilder) build(w []float64, rng *rand.Rand) []TreeNode {
 	for len(b.stack) > 0 {
 		e := b.stack[len(b.stack)-1]
 		b.stack = b.stack[:len(b.stack)-1]
-		var w0, w1 float64
+		var wc [2]float64 // class weights of the node
 		for _, s := range b.samples[e.start:e.end] {
-			w0 += b.wy[2*s]
-			w1 += b.wy[2*s+1]
+			wc[b.cls[s]] += b.wBin[s]
 		}
+		w0, w1 := wc[0], wc[1]
 		wt := w0 + w1
 		id := int32(len(b.nodes))
 		b.nodes = append(b.nodes, TreeNode{Feature: -1, Left: -1, Right: -1, Value: w1 / wt})
@@ -504,7 +501,7 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 	rows := b.samples[start:end]
 	m := len(rows)
 	minLeaf := b.params.MinSamplesLeaf
-	wy := b.wy
+	wBin, cls := b.wBin, b.cls
 	var l0, l1 float64
 	lc := 0
 	prev := -1
@@ -534,7 +531,6 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 			// every row of the node has a positive weight. Adding each
 			// row to its class's bin only (adding 0 to the other changes
 			// nothing) halves the stores of the loop.
-			wBin, cls := b.wBin, b.cls
 			for _, s := range rows {
 				r := ranks[s]
 				bins[2*r+cls[s]] += wBin[s]
@@ -560,8 +556,7 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 		} else {
 			for _, s := range rows {
 				r := ranks[s]
-				bins[2*r] += wy[2*s]
-				bins[2*r+1] += wy[2*s+1]
+				bins[2*r+cls[s]] += wBin[s]
 				bc[r]++
 				lo, hi = min(lo, r), max(hi, r)
 			}
@@ -592,6 +587,7 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 		if keys[0]>>32 == keys[m-1]>>32 {
 			return true
 		}
+		var lsum [2]float64 // class weights left of the split
 		for i := 0; i < m; {
 			r := int(keys[i] >> 32)
 			if prev >= 0 {
@@ -599,10 +595,10 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 			}
 			for ; i < m && int(keys[i]>>32) == r; i++ {
 				s := uint32(keys[i])
-				l0 += wy[2*s]
-				l1 += wy[2*s+1]
+				lsum[cls[s]] += wBin[s]
 				lc++
 			}
+			l0, l1 = lsum[0], lsum[1]
 			prev = r
 		}
 	}

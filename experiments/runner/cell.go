@@ -36,9 +36,11 @@ type grid struct {
 	set         *setState // the current feature set's, nil before the first cell
 
 	// importanceFit is the test fit of the cell permutation importance
-	// scores (importance.model on importance.set), kept when that cell is
-	// computed in this run: importance uses it rather than fitting the
-	// same pipeline on the same rows with the same seed again.
+	// scores (importance.model on importance.set with importance.leaky),
+	// kept when that cell is computed in this run: importance uses it
+	// rather than fitting the same pipeline on the same rows with the same
+	// seed again. (A cell reused from disk, or copied from the set without
+	// leaky features, leaves it nil: importance fits its own.)
 	importanceFit classifiers.Pipeline
 }
 
@@ -297,7 +299,11 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 		return nil, tf.err
 	}
 	if ic := g.cfg.Importance; ic.Enabled && set.Name == ic.Set && leaky == ic.Leaky && model == ic.Model {
-		g.importanceFit = tf.fitted
+		fitted := tf.fitted
+		if m, ok := fitted.(memoised); ok {
+			fitted = m.Pipeline // the wrapper's closure holds the whole set's fits
+		}
+		g.importanceFit = fitted
 	}
 	c := &cellResult{Key: key, Set: set.Name, Leaky: leaky, Model: model, Threshold: threshold, Folds: cv.Metrics()}
 	if tf.scores != nil {
