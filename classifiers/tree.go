@@ -524,59 +524,38 @@ func (b *treeBuilder) evalFeature(ft, start, end int, w0, w1 float64) bool {
 	if len(lov) <= 4*m {
 		bins, bc := b.bins, b.bc
 		lo, hi := uint32(math.MaxUint32), uint32(0)
-		if minLeaf == 1 {
-			// Row counts only serve the leaf-size check, which a split
-			// between two non-empty ranks always passes when a leaf may
-			// hold one row; a rank is non-empty when its bins are, as
-			// every row of the node has a positive weight. Adding each
-			// row to its class's bin only (adding 0 to the other changes
-			// nothing) halves the stores of the loop.
-			for _, s := range rows {
-				r := ranks[s]
-				bins[2*r+cls[s]] += wBin[s]
-				lo, hi = min(lo, r), max(hi, r)
-			}
-			if lo == hi {
-				bins[2*lo], bins[2*lo+1] = 0, 0
-				return true
-			}
-			for r := int(lo); r <= int(hi); r++ {
-				c0, c1 := bins[2*r], bins[2*r+1]
-				if c0 == 0 && c1 == 0 {
-					continue
-				}
-				if prev >= 0 {
-					consider(r)
-				}
-				l0 += c0
-				l1 += c1
-				prev = r
-				bins[2*r], bins[2*r+1] = 0, 0
-			}
-		} else {
-			for _, s := range rows {
-				r := ranks[s]
-				bins[2*r+cls[s]] += wBin[s]
+		// Row counts only serve the leaf-size check, which a split between
+		// two non-empty ranks always passes when a leaf may hold one row:
+		// they are kept only for min_samples_leaf > 1. A rank is non-empty
+		// when its bins are, as every row of the node has a positive
+		// weight; each row adds to its class's bin only (adding 0 to the
+		// other would change nothing).
+		counts := minLeaf > 1
+		for _, s := range rows {
+			r := ranks[s]
+			bins[2*r+cls[s]] += wBin[s]
+			if counts {
 				bc[r]++
-				lo, hi = min(lo, r), max(hi, r)
 			}
-			if lo == hi {
-				bins[2*lo], bins[2*lo+1], bc[lo] = 0, 0, 0
-				return true
+			lo, hi = min(lo, r), max(hi, r)
+		}
+		if lo == hi {
+			bins[2*lo], bins[2*lo+1], bc[lo] = 0, 0, 0
+			return true
+		}
+		for r := int(lo); r <= int(hi); r++ {
+			c0, c1 := bins[2*r], bins[2*r+1]
+			if c0 == 0 && c1 == 0 {
+				continue
 			}
-			for r := int(lo); r <= int(hi); r++ {
-				if bc[r] == 0 {
-					continue
-				}
-				if prev >= 0 {
-					consider(r)
-				}
-				l0 += bins[2*r]
-				l1 += bins[2*r+1]
-				lc += int(bc[r])
-				prev = r
-				bins[2*r], bins[2*r+1], bc[r] = 0, 0, 0
+			if prev >= 0 {
+				consider(r)
 			}
+			l0 += c0
+			l1 += c1
+			lc += int(bc[r])
+			prev = r
+			bins[2*r], bins[2*r+1], bc[r] = 0, 0, 0
 		}
 	} else {
 		keys := b.keys[:m]
