@@ -183,10 +183,12 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 	// ablation that runs without that set or variant has no rules table).
 	_, ruleSet := cfg.FeatureSet(cfg.Importance.Set)
 	ruleSet = ruleSet && slices.Contains(cfg.Leaky, cfg.Importance.Leaky)
-	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 && !ruleSet {
+	switch {
+	case len(test.Rows) == 0 || len(cfg.Intersection) == 0:
+		// nothing to compare
+	case !ruleSet:
 		g.logf("rules: skipped, importance.set %s (leaky=%v) is not among this run's cells", cfg.Importance.Set, cfg.Importance.Leaky)
-	}
-	if len(test.Rows) > 0 && len(cfg.Intersection) > 0 && ruleSet {
+	default:
 		t0 = time.Now()
 		rules, err := g.rules(ctx, preds)
 		if err != nil {
