@@ -378,11 +378,7 @@ func TestMLPKernelsAgree(t *testing.T) {
 	for name, pair := range map[string][2][]float64{
 		"W1": {sp.W1, de.W1}, "B1": {sp.B1, de.B1}, "W2": {sp.W2, de.W2}, "B2": {{sp.B2}, {de.B2}},
 	} {
-		for i := range pair[0] {
-			if math.Float64bits(pair[0][i]) != math.Float64bits(pair[1][i]) {
-				t.Fatalf("%s[%d]: sparse %v, dense %v", name, i, pair[0][i], pair[1][i])
-			}
-		}
+		sameBits(t, "dense vs sparse kernel, weights", name, pair[1], pair[0])
 	}
 }
 

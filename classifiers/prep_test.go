@@ -2,7 +2,6 @@ package classifiers
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"testing"
 )
@@ -27,20 +26,13 @@ func TestSharedPreprocessing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rowsOf := func(from, n int) []int {
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = from + i
-		}
-		return idx
-	}
 	names := []string{"lr", "nb", "svm", "dt"}
 	for _, interned := range []bool{false, true} {
 		t.Run(fmt.Sprintf("interned=%v", interned), func(t *testing.T) {
 			train := Data{X: xtr, Tokens: trTok}
 			test := Data{X: xte, Tokens: teTok}
 			if interned {
-				train.Terms, test.Terms = terms.Subset(rowsOf(0, 80)), terms.Subset(rowsOf(80, 40))
+				train.Terms, test.Terms = terms.Subset(seq(0, 80)), terms.Subset(seq(80, 120))
 			}
 			// fit fits the four pipelines at once on tr and scores te.
 			fit := func(tr, te Data) ([]*ModelPipeline, [][]float64) {
@@ -82,12 +74,8 @@ func TestSharedPreprocessing(t *testing.T) {
 			if own[0].Vectoriser == own[1].Vectoriser {
 				t.Error("pipelines without a cache share a vectoriser")
 			}
-			for i := range names {
-				for r, want := range ownScores[i] {
-					if got := sharedScores[i][r]; math.Float64bits(got) != math.Float64bits(want) {
-						t.Fatalf("%s row %d: shared preprocessing scores %v, own %v", names[i], r, got, want)
-					}
-				}
+			for i, name := range names {
+				sameBits(t, "shared preprocessing vs own, scores of", name, sharedScores[i], ownScores[i])
 			}
 			// One entry per distinct step on each side: fitted unscaled and
 			// scaled on the training rows, and those two applied to the
