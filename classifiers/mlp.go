@@ -24,6 +24,9 @@ type MLPParams struct {
 	MaxIter       int     // epochs; 0: 200
 	Tol           float64 // 0: 1e-4
 	NIterNoChange int     // 0: 10
+	// Float32 trains and predicts in single precision, as MLPClassifier
+	// does on float32 input; false: float64, scikit-learn's default.
+	Float32 bool `json:",omitempty"`
 }
 
 // DefaultMLPParams returns scikit-learn's MLPClassifier defaults.
@@ -89,18 +92,18 @@ func NewMLP(params MLPParams, seed int64) *MLP {
 }
 
 // adam holds the first and second moment estimates of one parameter block.
-type adam struct{ m, v []float64 }
+type adam[T real] struct{ m, v []T }
 
-func newAdam(n int) adam { return adam{make([]float64, n), make([]float64, n)} }
+func newAdam[T real](n int) adam[T] { return adam[T]{make([]T, n), make([]T, n)} }
 
 // step applies one Adam update with the bias-corrected step size lr.
-func (a adam) step(param, grad []float64, b1, b2, lr, eps float64) {
+func (a adam[T]) step(param, grad []T, b1, b2, lr, eps float64) {
 	adamUpdate(param, grad, a.m, a.v, b1, b2, lr, eps, false, 0, 0, haveAVX2FMA)
 }
 
 // stepL2 is step on the gradient (grad + alpha·param)·inv: the L2 penalty
 // and batch mean added on the fly.
-func (a adam) stepL2(param, grad []float64, b1, b2, lr, eps, alpha, inv float64) {
+func (a adam[T]) stepL2(param, grad []T, b1, b2, lr, eps, alpha, inv float64) {
 	adamUpdate(param, grad, a.m, a.v, b1, b2, lr, eps, true, alpha, inv, haveAVX2FMA)
 }
 
@@ -111,6 +114,20 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 		return fmt.Errorf("mlp: fit: %w", err)
 	}
 	prm := m.Params.resolved()
+	if prm.Float32 {
+		err = trainMLP[float32](m, x, y, n, p, prm)
+	} else {
+		err = trainMLP[float64](m, x, y, n, p, prm)
+	}
+	if err != nil {
+		return fmt.Errorf("mlp: fit: %w", err)
+	}
+	return nil
+}
+
+// trainMLP is Fit in precision T. The result is kept in float64 (exact for
+// float32 values), with Params.Float32 telling Predict to go back to T.
+func trainMLP[T real](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams) error {
 	h := prm.Hidden
 	bs := prm.BatchSize
 	if bs <= 0 {
@@ -121,16 +138,17 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 
 	// Glorot-uniform as scikit-learn's _init_coef: factor 6 because the
 	// hidden activation is ReLU (2 only for a logistic hidden layer), for
-	// both layers, weights first then intercepts.
-	uniform := func(dst []float64, bound float64) {
+	// both layers, weights first then intercepts; drawn in float64 and
+	// rounded to T, as scikit-learn's astype(dtype).
+	uniform := func(dst []T, bound float64) {
 		for i := range dst {
-			dst[i] = (2*rng.Float64() - 1) * bound
+			dst[i] = T((2*rng.Float64() - 1) * bound)
 		}
 	}
-	w1 := make([]float64, p*h)
-	b1 := make([]float64, h)
-	w2 := make([]float64, h)
-	b2 := []float64{0}
+	w1 := make([]T, p*h)
+	b1 := make([]T, h)
+	w2 := make([]T, h)
+	b2 := []T{0}
 	bound1 := math.Sqrt(6 / float64(p+h))
 	uniform(w1, bound1)
 	uniform(b1, bound1)
@@ -138,23 +156,23 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	uniform(w2, bound2)
 	uniform(b2, bound2)
 
-	W2 := mat.NewVecDense(h, w2)
-	gw1 := make([]float64, p*h)
-	gb1 := make([]float64, h)
-	gw2 := make([]float64, h)
-	gb2 := []float64{0}
-	GW2 := mat.NewVecDense(h, gw2)
-	aw1, ab1, aw2, ab2 := newAdam(p*h), newAdam(h), newAdam(h), newAdam(1)
+	gw1 := make([]T, p*h)
+	gb1 := make([]T, h)
+	gw2 := make([]T, h)
+	gb2 := []T{0}
+	aw1, ab1, aw2, ab2 := newAdam[T](p*h), newAdam[T](h), newAdam[T](h), newAdam[T](1)
 
-	xbBuf := make([]float64, bs*p)
+	xs, stride := matrixAs[T](x)
+	xbBuf := make([]T, bs*p)
 	// The two product kernels give the same bits; the sparse one is faster
 	// below about 15% non-zeros (BenchmarkSparseMul), and the share in the
 	// whole matrix decides. On the sparse path the batch is also gathered
 	// transposed, as that kernel walks rows and the weight gradient is
-	// Xb'*delta; the dense kernel reads the transpose in place.
+	// Xb'*delta; the dense kernel reads the transpose in place. In single
+	// precision the dense kernel is always used (twice as fast again).
 	nonZero := 0
 	for i := 0; i < n; i++ {
-		for _, v := range rowView(x, i) {
+		for _, v := range xs[i*stride : i*stride+p] {
 			if v != 0 {
 				nonZero++
 			}
@@ -162,21 +180,27 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 	}
 	// Without hardware FMA the dense tiles call libm's fma on every zero
 	// too: the sparse kernel is the faster one there.
-	sparse := !haveAVX2FMA || float64(nonZero) < sparseBelow*float64(n*p)
-	var xtBuf []float64
+	sparse := !isFloat32[T]() && (!haveAVX2FMA || float64(nonZero) < sparseBelow*float64(n*p))
+	var xtBuf []T
 	if sparse {
-		xtBuf = make([]float64, p*bs)
+		xtBuf = make([]T, p*bs)
 	}
-	var dm denseMul
-	hBuf := make([]float64, bs*h)
-	dBuf := make([]float64, bs*h)
-	outBuf := make([]float64, bs)
+	var dm denseMul[T]
+	hBuf := make([]T, bs*h)
+	dBuf := make([]T, bs*h)
+	outBuf := make([]T, bs)
 	var spm sparseMul
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
 	}
-	const probEps = 0x1p-52 // scikit-learn clips probabilities to [eps, 1-eps] in the loss
+	// scikit-learn clips probabilities to [eps, 1-eps] of their dtype in
+	// the loss.
+	probEps := T(0x1p-52)
+	if isFloat32[T]() {
+		probEps = T(0x1p-23)
+	}
+	alpha, alphaT := prm.Alpha, T(prm.Alpha)
 
 	best := math.Inf(1)
 	noImprove := 0
@@ -190,7 +214,8 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			end := min(start+bs, n)
 			b := end - start
 			for r := 0; r < b; r++ {
-				copy(xbBuf[r*p:(r+1)*p], rowView(x, idx[start+r]))
+				row := idx[start+r] * stride
+				copy(xbBuf[r*p:(r+1)*p], xs[row:row+p])
 			}
 			if sparse {
 				for r := 0; r < b; r++ {
@@ -200,19 +225,17 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 				}
 			}
 			// Forward pass.
-			hid := mat.NewDense(b, h, hBuf[:b*h])
 			if sparse {
-				spm.mul(hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
+				sparseProduct(&spm, hBuf[:b*h], xbBuf[:b*p], w1, b, p, h)
 			} else {
 				dm.mul(hBuf[:b*h], xbBuf[:b*p], p, 1, w1, b, p, h)
 			}
 			biasReLU(hBuf[:b*h], b1, b, h)
-			out := mat.NewVecDense(b, outBuf[:b])
-			out.MulVec(hid, W2)
+			gemv(false, hBuf[:b*h], b, h, w2, outBuf[:b])
 			loss := 0.0
 			for r := 0; r < b; r++ {
-				pr := sigmoid(outBuf[r] + b2[0])
-				pc := min(max(pr, probEps), 1-probEps)
+				pr := T(sigmoid(float64(outBuf[r] + b2[0])))
+				pc := float64(min(max(pr, probEps), 1-probEps))
 				if y[idx[start+r]] == 1 {
 					loss -= math.Log(pc)
 					outBuf[r] = pr - 1 // delta at the output
@@ -222,27 +245,28 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 				}
 			}
 			loss /= float64(b)
-			loss += 0.5 * prm.Alpha * (dot(w1, w1) + dot(w2, w2)) / float64(b)
+			loss += 0.5 * alpha * (sumSquares(w1) + sumSquares(w2)) / float64(b)
 			accLoss += loss * float64(b)
 
 			// Backward pass: gradients of the batch-mean loss plus the
 			// penalty, as scikit-learn's _backprop computes them.
 			inv := 1 / float64(b)
-			GW2.MulVec(hid.T(), out)
+			invT := T(inv)
+			gemv(true, hBuf[:b*h], b, h, outBuf[:b], gw2)
 			gb2[0] = 0
 			for r := 0; r < b; r++ {
 				gb2[0] += outBuf[r]
 			}
-			gb2[0] *= inv
+			gb2[0] *= invT
 			for k := range gw2 {
-				gw2[k] = (gw2[k] + prm.Alpha*w2[k]) * inv
+				gw2[k] = (gw2[k] + alphaT*w2[k]) * invT
 			}
 			reluBack(dBuf[:b*h], gb1, hBuf[:b*h], outBuf[:b], w2, b, h)
 			for k := range gb1 {
-				gb1[k] *= inv
+				gb1[k] *= invT
 			}
 			if sparse {
-				spm.mul(gw1, xtBuf[:p*b], dBuf[:b*h], p, b, h)
+				sparseProduct(&spm, gw1, xtBuf[:p*b], dBuf[:b*h], p, b, h)
 			} else {
 				dm.mul(gw1, xbBuf[:b*p], 1, p, dBuf[:b*h], p, b, h)
 			}
@@ -251,7 +275,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			lr := prm.LearningRate * math.Sqrt(1-math.Pow(prm.Beta2, float64(t))) / (1 - math.Pow(prm.Beta1, float64(t)))
 			// gw1 is the raw product: the update adds the penalty and
 			// takes the batch mean, (gw1 + alpha·w1)·inv, on the fly.
-			aw1.stepL2(w1, gw1, prm.Beta1, prm.Beta2, lr, prm.Epsilon, prm.Alpha, inv)
+			aw1.stepL2(w1, gw1, prm.Beta1, prm.Beta2, lr, prm.Epsilon, alpha, inv)
 			aw2.step(w2, gw2, prm.Beta1, prm.Beta2, lr, prm.Epsilon)
 			ab1.step(b1, gb1, prm.Beta1, prm.Beta2, lr, prm.Epsilon)
 			ab2.step(b2, gb2, prm.Beta1, prm.Beta2, lr, prm.Epsilon)
@@ -260,7 +284,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 		loss := accLoss / float64(n)
 		m.LossCurve = append(m.LossCurve, loss)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("mlp: fit: training loss diverged at epoch %d", epoch)
+			return fmt.Errorf("training loss diverged at epoch %d", epoch)
 		}
 		if loss > best-prm.Tol {
 			noImprove++
@@ -272,7 +296,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 			break
 		}
 	}
-	m.W1, m.B1, m.W2, m.B2 = w1, b1, w2, b2[0]
+	m.W1, m.B1, m.W2, m.B2 = widen(w1), widen(b1), widen(w2), float64(b2[0])
 	m.NFeatures = p
 	m.NIter = epoch
 	return nil
@@ -284,21 +308,37 @@ func (m *MLP) Predict(x *mat.Dense) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mlp: predict: %w", err)
 	}
-	h := len(m.B1)
-	// The same product as the training's forward pass, on a contiguous copy.
-	hid := make([]float64, n*h)
-	var spm sparseMul
-	spm.mul(hid, denseCopy(x).RawMatrix().Data, m.W1, n, m.NFeatures, h)
+	if m.Params.Float32 {
+		return predictMLP[float32](m, x, n), nil
+	}
+	return predictMLP[float64](m, x, n), nil
+}
+
+// predictMLP is Predict in the precision the network was trained in.
+func predictMLP[T real](m *MLP, x *mat.Dense, n int) []float64 {
+	h, p := len(m.B1), m.NFeatures
+	// The same product as the training's forward pass.
+	hid := make([]T, n*h)
+	w1 := narrow[T](m.W1)
+	if isFloat32[T]() {
+		xs, stride := matrixAs[T](x)
+		var dm denseMul[T]
+		dm.mul(hid, xs, stride, 1, w1, n, p, h)
+	} else {
+		var spm sparseMul
+		sparseProduct(&spm, hid, narrow[T](denseCopy(x).RawMatrix().Data), w1, n, p, h)
+	}
+	b1, w2, b2 := narrow[T](m.B1), narrow[T](m.W2), T(m.B2)
 	out := make([]float64, n)
 	for r := 0; r < n; r++ {
 		row := hid[r*h : (r+1)*h]
-		s := m.B2
+		s := b2
 		for k, v := range row {
-			if v += m.B1[k]; v > 0 {
-				s += v * m.W2[k]
+			if v += b1[k]; v > 0 {
+				s += v * w2[k]
 			}
 		}
-		out[r] = sigmoid(s)
+		out[r] = sigmoid(float64(s))
 	}
-	return out, nil
+	return out
 }

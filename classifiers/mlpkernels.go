@@ -87,180 +87,252 @@ static void pypimal_spmm(double *dst, const double *a, const double *b, int m, i
 
 // The dense product, for batches with few zeros (numeric columns, or
 // TF-IDF columns at the density of the paper's vocabulary): the output is
-// cut into 6×8 tiles held in twelve AVX registers across the whole inner
-// dimension, as in BLIS's Haswell kernel. Each output element is still one
-// chain of fused multiply-adds in inner-dimension order from +0, so the
-// sums are those of the sparse kernel above (a zero multiplier adds an
-// exact zero): for finite weights the choice between them changes no bit,
-// except the sign of a sum that underflowed to zero (-0 here, +0 there).
+// cut into 6×8 tiles (6×16 in single precision) held in twelve AVX
+// registers across the whole inner dimension, as in BLIS's Haswell kernel.
+// Each output element is still one chain of fused multiply-adds in
+// inner-dimension order from +0, so the sums are those of the sparse
+// kernel above (a zero multiplier adds an exact zero): for finite weights
+// the choice between them changes no bit, except the sign of a sum that
+// underflowed to zero (-0 here, +0 there). The single-precision kernels
+// are the same code over float (scikit-learn's MLPClassifier computes in
+// float32 when its input is float32).
 #define PYPIMAL_MR 6
 #define PYPIMAL_NR 8
+#define PYPIMAL_NR32 16
+
+// The twelve accumulators of a tile: rows r of c0 and c1, the two halves.
+#define PYPIMAL_TILE_ROW(r, BCAST, FMADD) \
+	a = BCAST(ap + r); c##r##0 = FMADD(a, b0, c##r##0); c##r##1 = FMADD(a, b1, c##r##1)
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma")))
-static void pypimal_tile_fma(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {
-	__m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-		c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += PYPIMAL_NR) {
-		__m256d b0 = _mm256_loadu_pd(bp), b1 = _mm256_loadu_pd(bp + 4), a;
-		a = _mm256_broadcast_sd(ap + 0); c00 = _mm256_fmadd_pd(a, b0, c00); c01 = _mm256_fmadd_pd(a, b1, c01);
-		a = _mm256_broadcast_sd(ap + 1); c10 = _mm256_fmadd_pd(a, b0, c10); c11 = _mm256_fmadd_pd(a, b1, c11);
-		a = _mm256_broadcast_sd(ap + 2); c20 = _mm256_fmadd_pd(a, b0, c20); c21 = _mm256_fmadd_pd(a, b1, c21);
-		a = _mm256_broadcast_sd(ap + 3); c30 = _mm256_fmadd_pd(a, b0, c30); c31 = _mm256_fmadd_pd(a, b1, c31);
-		a = _mm256_broadcast_sd(ap + 4); c40 = _mm256_fmadd_pd(a, b0, c40); c41 = _mm256_fmadd_pd(a, b1, c41);
-		a = _mm256_broadcast_sd(ap + 5); c50 = _mm256_fmadd_pd(a, b0, c50); c51 = _mm256_fmadd_pd(a, b1, c51);
-	}
-	double t[PYPIMAL_MR][PYPIMAL_NR];
-	_mm256_storeu_pd(t[0], c00); _mm256_storeu_pd(t[0] + 4, c01);
-	_mm256_storeu_pd(t[1], c10); _mm256_storeu_pd(t[1] + 4, c11);
-	_mm256_storeu_pd(t[2], c20); _mm256_storeu_pd(t[2] + 4, c21);
-	_mm256_storeu_pd(t[3], c30); _mm256_storeu_pd(t[3] + 4, c31);
-	_mm256_storeu_pd(t[4], c40); _mm256_storeu_pd(t[4] + 4, c41);
-	_mm256_storeu_pd(t[5], c50); _mm256_storeu_pd(t[5] + 4, c51);
-	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(double));
+// One tile of either precision: VEC is the register type, L the lanes.
+#define PYPIMAL_TILE_FMA(NAME, T, NR, VEC, ZERO, LOADU, STOREU, BCAST, FMADD) \
+__attribute__((target("avx2,fma"))) \
+static void NAME(T *dst, size_t ds, const T *ap, const T *bp, int k, int rows, int cols) { \
+	VEC c00 = ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, \
+		c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00; \
+	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += NR) { \
+		VEC b0 = LOADU(bp), b1 = LOADU(bp + NR / 2), a; \
+		PYPIMAL_TILE_ROW(0, BCAST, FMADD); PYPIMAL_TILE_ROW(1, BCAST, FMADD); \
+		PYPIMAL_TILE_ROW(2, BCAST, FMADD); PYPIMAL_TILE_ROW(3, BCAST, FMADD); \
+		PYPIMAL_TILE_ROW(4, BCAST, FMADD); PYPIMAL_TILE_ROW(5, BCAST, FMADD); \
+	} \
+	T t[PYPIMAL_MR][NR]; \
+	STOREU(t[0], c00); STOREU(t[0] + NR / 2, c01); \
+	STOREU(t[1], c10); STOREU(t[1] + NR / 2, c11); \
+	STOREU(t[2], c20); STOREU(t[2] + NR / 2, c21); \
+	STOREU(t[3], c30); STOREU(t[3] + NR / 2, c31); \
+	STOREU(t[4], c40); STOREU(t[4] + NR / 2, c41); \
+	STOREU(t[5], c50); STOREU(t[5] + NR / 2, c51); \
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(T)); \
 }
+PYPIMAL_TILE_FMA(pypimal_tile_fma, double, PYPIMAL_NR, __m256d, _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd,
+                 _mm256_broadcast_sd, _mm256_fmadd_pd)
+PYPIMAL_TILE_FMA(pypimal_tile_fma32, float, PYPIMAL_NR32, __m256, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+                 _mm256_broadcast_ss, _mm256_fmadd_ps)
 static int pypimal_have_fma(void) {
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #else
 static void pypimal_tile_fma(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {}
+static void pypimal_tile_fma32(float *dst, size_t ds, const float *ap, const float *bp, int k, int rows, int cols) {}
 static int pypimal_have_fma(void) { return 0; }
 #endif
 
-// The same tile with libm's fma: same bits, any CPU.
-static void pypimal_tile_generic(double *dst, size_t ds, const double *ap, const double *bp, int k, int rows, int cols) {
-	double t[PYPIMAL_MR][PYPIMAL_NR] = {{0}};
-	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += PYPIMAL_NR)
-		for (int r = 0; r < PYPIMAL_MR; r++)
-			for (int c = 0; c < PYPIMAL_NR; c++) t[r][c] = fma(ap[r], bp[c], t[r][c]);
-	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(double));
+// The same tile with libm's fma (fmaf): same bits, any CPU.
+#define PYPIMAL_TILE_GENERIC(NAME, T, NR, FMA) \
+static void NAME(T *dst, size_t ds, const T *ap, const T *bp, int k, int rows, int cols) { \
+	T t[PYPIMAL_MR][NR] = {{0}}; \
+	for (int kk = 0; kk < k; kk++, ap += PYPIMAL_MR, bp += NR) \
+		for (int r = 0; r < PYPIMAL_MR; r++) \
+			for (int c = 0; c < NR; c++) t[r][c] = FMA(ap[r], bp[c], t[r][c]); \
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ds, t[r], (size_t)cols * sizeof(T)); \
 }
+PYPIMAL_TILE_GENERIC(pypimal_tile_generic, double, PYPIMAL_NR, fma)
+PYPIMAL_TILE_GENERIC(pypimal_tile_generic32, float, PYPIMAL_NR32, fmaf)
 
 // dst (m×n) = A (m×k) · b (k×n), where A's element (i, j) is a[i*ars +
 // j*acs]: the batch (ars = k, acs = 1) or its transpose read in place (ars
-// = 1, acs = the batch's width). b is packed into zero-padded panels of
-// PYPIMAL_NR columns (bpack: ceil(n/NR)·k·NR doubles), and each PYPIMAL_MR
-// rows of A into a k-major panel (apack: k·MR doubles).
-static void pypimal_gemm(double *dst, const double *a, size_t ars, size_t acs, const double *b,
-                         int m, int k, int n, double *apack, double *bpack, int fma_tiles) {
-	int panels = (n + PYPIMAL_NR - 1) / PYPIMAL_NR;
-	for (int p = 0; p < panels; p++) {
-		int c0 = p * PYPIMAL_NR, w = n - c0 < PYPIMAL_NR ? n - c0 : PYPIMAL_NR;
-		double *bp = bpack + (size_t)p * k * PYPIMAL_NR;
-		for (int kk = 0; kk < k; kk++) {
-			const double *br = b + (size_t)kk * n + c0;
-			double *o = bp + (size_t)kk * PYPIMAL_NR;
-			int c = 0;
-			for (; c < w; c++) o[c] = br[c];
-			for (; c < PYPIMAL_NR; c++) o[c] = 0;
-		}
-	}
-	for (int i0 = 0; i0 < m; i0 += PYPIMAL_MR) {
-		int rows = m - i0 < PYPIMAL_MR ? m - i0 : PYPIMAL_MR;
-		for (int kk = 0; kk < k; kk++) {
-			double *o = apack + (size_t)kk * PYPIMAL_MR;
-			int r = 0;
-			for (; r < rows; r++) o[r] = a[(size_t)(i0 + r) * ars + (size_t)kk * acs];
-			for (; r < PYPIMAL_MR; r++) o[r] = 0;
-		}
-		for (int p = 0; p < panels; p++) {
-			int c0 = p * PYPIMAL_NR, w = n - c0 < PYPIMAL_NR ? n - c0 : PYPIMAL_NR;
-			double *d = dst + (size_t)i0 * n + c0;
-			const double *bp = bpack + (size_t)p * k * PYPIMAL_NR;
-			if (fma_tiles) pypimal_tile_fma(d, (size_t)n, apack, bp, k, rows, w);
-			else pypimal_tile_generic(d, (size_t)n, apack, bp, k, rows, w);
-		}
-	}
+// = 1, acs = the batch's width). b is packed into zero-padded panels of NR
+// columns (bpack: ceil(n/NR)·k·NR elements), and each PYPIMAL_MR rows of A
+// into a k-major panel (apack: k·MR elements).
+#define PYPIMAL_GEMM(NAME, T, NR, TILE_FMA, TILE_GENERIC) \
+static void NAME(T *dst, const T *a, size_t ars, size_t acs, const T *b, \
+                 int m, int k, int n, T *apack, T *bpack, int fma_tiles) { \
+	int panels = (n + NR - 1) / NR; \
+	for (int p = 0; p < panels; p++) { \
+		int c0 = p * NR, w = n - c0 < NR ? n - c0 : NR; \
+		T *bp = bpack + (size_t)p * k * NR; \
+		for (int kk = 0; kk < k; kk++) { \
+			const T *br = b + (size_t)kk * n + c0; \
+			T *o = bp + (size_t)kk * NR; \
+			int c = 0; \
+			for (; c < w; c++) o[c] = br[c]; \
+			for (; c < NR; c++) o[c] = 0; \
+		} \
+	} \
+	for (int i0 = 0; i0 < m; i0 += PYPIMAL_MR) { \
+		int rows = m - i0 < PYPIMAL_MR ? m - i0 : PYPIMAL_MR; \
+		for (int kk = 0; kk < k; kk++) { \
+			T *o = apack + (size_t)kk * PYPIMAL_MR; \
+			int r = 0; \
+			for (; r < rows; r++) o[r] = a[(size_t)(i0 + r) * ars + (size_t)kk * acs]; \
+			for (; r < PYPIMAL_MR; r++) o[r] = 0; \
+		} \
+		for (int p = 0; p < panels; p++) { \
+			int c0 = p * NR, w = n - c0 < NR ? n - c0 : NR; \
+			T *d = dst + (size_t)i0 * n + c0; \
+			const T *bp = bpack + (size_t)p * k * NR; \
+			if (fma_tiles) TILE_FMA(d, (size_t)n, apack, bp, k, rows, w); \
+			else TILE_GENERIC(d, (size_t)n, apack, bp, k, rows, w); \
+		} \
+	} \
 }
+PYPIMAL_GEMM(pypimal_gemm, double, PYPIMAL_NR, pypimal_tile_fma, pypimal_tile_generic)
+PYPIMAL_GEMM(pypimal_gemm32, float, PYPIMAL_NR32, pypimal_tile_fma32, pypimal_tile_generic32)
 
 // hid (b×h) = max(hid + b1, 0) row by row: the hidden layer's bias and
 // ReLU, branch-free once vectorised (a ReLU branch is a coin flip).
-PYPIMAL_CLONES
-static void pypimal_bias_relu(double *hid, const double *b1, int b, int h) {
-	for (int r = 0; r < b; r++) {
-		double *row = hid + (size_t)r * h;
-		for (int k = 0; k < h; k++) {
-			double v = row[k] + b1[k];
-			row[k] = v > 0 ? v : 0.0;
-		}
-	}
+#define PYPIMAL_BIAS_RELU(NAME, T) \
+PYPIMAL_CLONES \
+static void NAME(T *hid, const T *b1, int b, int h) { \
+	for (int r = 0; r < b; r++) { \
+		T *row = hid + (size_t)r * h; \
+		for (int k = 0; k < h; k++) { \
+			T v = row[k] + b1[k]; \
+			row[k] = v > 0 ? v : (T)0; \
+		} \
+	} \
 }
+PYPIMAL_BIAS_RELU(pypimal_bias_relu, double)
+PYPIMAL_BIAS_RELU(pypimal_bias_relu32, float)
 
 // The hidden layer's deltas d (b×h) = out[r]·w2 where hid > 0, else 0,
 // and gb1 = their column sums, rows added in order.
 // no-trapping-math lets GCC evaluate both arms of the select and vectorise
 // the loop (with traps on, the conditional multiply stays a branch); it
 // changes no value. (cgo does not accept the flag on the command line.)
-PYPIMAL_CLONES __attribute__((optimize("no-trapping-math")))
-static void pypimal_relu_back(double *d, double *gb1, const double *hid, const double *out,
-                              const double *w2, int b, int h) {
-	memset(gb1, 0, (size_t)h * sizeof(double));
-	for (int r = 0; r < b; r++) {
-		const double *hr = hid + (size_t)r * h;
-		double *dr = d + (size_t)r * h;
-		double o = out[r];
-		for (int k = 0; k < h; k++) {
-			double v = hr[k] > 0 ? o * w2[k] : 0.0;
-			dr[k] = v;
-			gb1[k] += v;
-		}
-	}
+#define PYPIMAL_RELU_BACK(NAME, T) \
+PYPIMAL_CLONES __attribute__((optimize("no-trapping-math"))) \
+static void NAME(T *d, T *gb1, const T *hid, const T *out, const T *w2, int b, int h) { \
+	memset(gb1, 0, (size_t)h * sizeof(T)); \
+	for (int r = 0; r < b; r++) { \
+		const T *hr = hid + (size_t)r * h; \
+		T *dr = d + (size_t)r * h; \
+		T o = out[r]; \
+		for (int k = 0; k < h; k++) { \
+			T v = hr[k] > 0 ? o * w2[k] : (T)0; \
+			dr[k] = v; \
+			gb1[k] += v; \
+		} \
+	} \
 }
+PYPIMAL_RELU_BACK(pypimal_relu_back, double)
+PYPIMAL_RELU_BACK(pypimal_relu_back32, float)
 
 // One Adam update of n parameters: the expressions of the Go loop it
 // replaced, in the same order, each operation rounded on its own (ISO C
 // mode contracts nothing), so the bits are the same. With l2 the gradient
 // is first (g + alpha·p)·inv, the weight penalty and batch mean of the Go
 // loop that used to precede the update (g itself is left as it was).
-#define PYPIMAL_ADAM_ELEM(i) do { \
-	double gi = l2 ? (g[i] + alpha * p[i]) * inv : g[i]; \
+#define PYPIMAL_ADAM_ELEM(i, T, SQRT) do { \
+	T gi = l2 ? (g[i] + alpha * p[i]) * inv : g[i]; \
 	m[i] = b1 * m[i] + c1 * gi; \
 	v[i] = b2 * v[i] + c2 * gi * gi; \
-	p[i] -= lr * m[i] / (sqrt(v[i]) + eps); \
+	p[i] -= lr * m[i] / (SQRT(v[i]) + eps); \
 } while (0)
 
-// The same with AVX: vsqrtpd and vdivpd round exactly as their scalar
-// forms, so the bits do not change. (GCC keeps the plain loop scalar
-// because of sqrt's errno.)
+// The same with AVX: vsqrtp[sd] and vdivp[sd] round exactly as their
+// scalar forms, so the bits do not change. (GCC keeps the plain loop
+// scalar because of sqrt's errno.)
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2")))
-static void pypimal_adam_avx(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
-                             int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv) {
-	double c1 = 1 - b1, c2 = 1 - b2;
-	__m256d B1 = _mm256_set1_pd(b1), B2 = _mm256_set1_pd(b2), C1 = _mm256_set1_pd(c1), C2 = _mm256_set1_pd(c2),
-		LR = _mm256_set1_pd(lr), EPS = _mm256_set1_pd(eps), A = _mm256_set1_pd(alpha), INV = _mm256_set1_pd(inv);
-	int i = 0;
-	for (; i + 4 <= n; i += 4) {
-		__m256d gi = _mm256_loadu_pd(g + i), pi = _mm256_loadu_pd(p + i);
-		if (l2) gi = _mm256_mul_pd(_mm256_add_pd(gi, _mm256_mul_pd(A, pi)), INV);
-		__m256d mi = _mm256_add_pd(_mm256_mul_pd(B1, _mm256_loadu_pd(m + i)), _mm256_mul_pd(C1, gi));
-		__m256d vi = _mm256_add_pd(_mm256_mul_pd(B2, _mm256_loadu_pd(v + i)), _mm256_mul_pd(_mm256_mul_pd(C2, gi), gi));
-		_mm256_storeu_pd(m + i, mi);
-		_mm256_storeu_pd(v + i, vi);
-		pi = _mm256_sub_pd(pi, _mm256_div_pd(_mm256_mul_pd(LR, mi), _mm256_add_pd(_mm256_sqrt_pd(vi), EPS)));
-		_mm256_storeu_pd(p + i, pi);
-	}
-	for (; i < n; i++) PYPIMAL_ADAM_ELEM(i);
+#define PYPIMAL_ADAM_AVX(NAME, T, L, VEC, SET1, LOADU, STOREU, ADD, SUB, MUL, DIV, SQRTV, SQRT) \
+__attribute__((target("avx2"))) \
+static void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
+                 int n, T b1, T b2, T lr, T eps, int l2, T alpha, T inv) { \
+	T c1 = 1 - b1, c2 = 1 - b2; \
+	VEC B1 = SET1(b1), B2 = SET1(b2), C1 = SET1(c1), C2 = SET1(c2), \
+		LR = SET1(lr), EPS = SET1(eps), A = SET1(alpha), INV = SET1(inv); \
+	int i = 0; \
+	for (; i + L <= n; i += L) { \
+		VEC gi = LOADU(g + i), pi = LOADU(p + i); \
+		if (l2) gi = MUL(ADD(gi, MUL(A, pi)), INV); \
+		VEC mi = ADD(MUL(B1, LOADU(m + i)), MUL(C1, gi)); \
+		VEC vi = ADD(MUL(B2, LOADU(v + i)), MUL(MUL(C2, gi), gi)); \
+		STOREU(m + i, mi); \
+		STOREU(v + i, vi); \
+		pi = SUB(pi, DIV(MUL(LR, mi), ADD(SQRTV(vi), EPS))); \
+		STOREU(p + i, pi); \
+	} \
+	for (; i < n; i++) PYPIMAL_ADAM_ELEM(i, T, SQRT); \
 }
+PYPIMAL_ADAM_AVX(pypimal_adam_avx, double, 4, __m256d, _mm256_set1_pd, _mm256_loadu_pd, _mm256_storeu_pd,
+                 _mm256_add_pd, _mm256_sub_pd, _mm256_mul_pd, _mm256_div_pd, _mm256_sqrt_pd, sqrt)
+PYPIMAL_ADAM_AVX(pypimal_adam_avx32, float, 8, __m256, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+                 _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, sqrtf)
 #else
 static void pypimal_adam_avx(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
                              int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv) {}
+static void pypimal_adam_avx32(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+                               int n, float b1, float b2, float lr, float eps, int l2, float alpha, float inv) {}
 #endif
 
-static void pypimal_adam(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
-                         int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv, int avx) {
-	if (avx) {
-		pypimal_adam_avx(p, g, m, v, n, b1, b2, lr, eps, l2, alpha, inv);
-		return;
+#define PYPIMAL_ADAM(NAME, T, AVX, SQRT) \
+static void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
+                 int n, T b1, T b2, T lr, T eps, int l2, T alpha, T inv, int avx) { \
+	if (avx) { \
+		AVX(p, g, m, v, n, b1, b2, lr, eps, l2, alpha, inv); \
+		return; \
+	} \
+	T c1 = 1 - b1, c2 = 1 - b2; \
+	for (int i = 0; i < n; i++) PYPIMAL_ADAM_ELEM(i, T, SQRT); \
+}
+PYPIMAL_ADAM(pypimal_adam, double, pypimal_adam_avx, sqrt)
+PYPIMAL_ADAM(pypimal_adam32, float, pypimal_adam_avx32, sqrtf)
+
+// The sum of squares of n floats in double precision (the L2 term of the
+// single-precision MLP's loss): four chains of fused multiply-adds, lanes
+// added at the end. Only the float32 path uses it; the float64 one keeps
+// its Go loop, whose order its results were computed in.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma")))
+static double pypimal_sumsq32_fma(const float *x, int n) {
+	__m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+		__m256d c = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)), d = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 12));
+		s0 = _mm256_fmadd_pd(a, a, s0); s1 = _mm256_fmadd_pd(b, b, s1);
+		s2 = _mm256_fmadd_pd(c, c, s2); s3 = _mm256_fmadd_pd(d, d, s3);
 	}
-	double c1 = 1 - b1, c2 = 1 - b2;
-	for (int i = 0; i < n; i++) PYPIMAL_ADAM_ELEM(i);
+	double t[4];
+	_mm256_storeu_pd(t, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+	double s = (t[0] + t[1]) + (t[2] + t[3]);
+	for (; i < n; i++) s = fma((double)x[i], (double)x[i], s);
+	return s;
+}
+#else
+static double pypimal_sumsq32_fma(const float *x, int n) { return 0; }
+#endif
+
+static double pypimal_sumsq32(const float *x, int n, int avx) {
+	if (avx) return pypimal_sumsq32_fma(x, n);
+	double s = 0;
+	for (int i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+	return s;
 }
 */
 import "C"
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
 
 // sparseMul holds the scratch lists of the C product.
 type sparseMul struct {
@@ -291,7 +363,7 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 // empty side (an empty k sums nothing: dst is zeroed), checks the bounds of
 // dst and b (the caller checks a, whose layout it knows) and reports
 // whether the C kernel has work to do.
-func productToDo(dst, b []float64, m, k, n int) bool {
+func productToDo[T real](dst, b []T, m, k, n int) bool {
 	if m == 0 || n == 0 {
 		return false
 	}
@@ -308,48 +380,80 @@ func productToDo(dst, b []float64, m, k, n int) bool {
 // (else the libm tiles and the scalar loop: same bits, slower).
 var haveAVX2FMA = C.pypimal_have_fma() != 0
 
-// denseMul holds the packing buffers of the C dense product.
-type denseMul struct{ apack, bpack []float64 }
+// real is the element type of the MLP's arithmetic: float64, as
+// scikit-learn by default, or float32, as scikit-learn on float32 input.
+type real interface{ float32 | float64 }
 
-const mr, nr = 6, 8 // PYPIMAL_MR, PYPIMAL_NR
+// isFloat32 reports whether T is float32.
+func isFloat32[T real]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
+}
+
+// denseMul holds the packing buffers of the C dense product.
+type denseMul[T real] struct{ apack, bpack []T }
+
+// mr rows by nr (nr32 in single precision) columns: the C tile,
+// PYPIMAL_MR × PYPIMAL_NR (PYPIMAL_NR32).
+const mr, nr, nr32 = 6, 8, 16
 
 // mul sets dst (m×n) = A (m×k) · b (k×n); A's element (i, j) is
 // a[i*ars+j*acs], so the batch and its transpose are read in place.
-func (s *denseMul) mul(dst, a []float64, ars, acs int, b []float64, m, k, n int) {
+func (s *denseMul[T]) mul(dst, a []T, ars, acs int, b []T, m, k, n int) {
 	s.mulTiles(dst, a, ars, acs, b, m, k, n, haveAVX2FMA)
 }
 
-func (s *denseMul) mulTiles(dst, a []float64, ars, acs int, b []float64, m, k, n int, fmaTiles bool) {
+func (s *denseMul[T]) mulTiles(dst, a []T, ars, acs int, b []T, m, k, n int, fmaTiles bool) {
 	if !productToDo(dst, b, m, k, n) {
 		return
 	}
 	_ = a[(m-1)*ars+(k-1)*acs]
+	cols := nr
+	if isFloat32[T]() {
+		cols = nr32
+	}
 	if need := k * mr; cap(s.apack) < need {
-		s.apack = make([]float64, need)
+		s.apack = make([]T, need)
 	}
-	if need := (n + nr - 1) / nr * k * nr; cap(s.bpack) < need {
-		s.bpack = make([]float64, need)
+	if need := (n + cols - 1) / cols * k * cols; cap(s.bpack) < need {
+		s.bpack = make([]T, need)
 	}
-	C.pypimal_gemm(cptr(dst), cptr(a), C.size_t(ars), C.size_t(acs), cptr(b), C.int(m), C.int(k), C.int(n),
-		cptr(s.apack[:cap(s.apack)]), cptr(s.bpack[:cap(s.bpack)]), cbool(fmaTiles))
+	ap, bp := s.apack[:cap(s.apack)], s.bpack[:cap(s.bpack)]
+	switch d := any(dst).(type) {
+	case []float64:
+		C.pypimal_gemm(cptr(d), cptr(any(a).([]float64)), C.size_t(ars), C.size_t(acs), cptr(any(b).([]float64)),
+			C.int(m), C.int(k), C.int(n), cptr(any(ap).([]float64)), cptr(any(bp).([]float64)), cbool(fmaTiles))
+	case []float32:
+		C.pypimal_gemm32(cptr32(d), cptr32(any(a).([]float32)), C.size_t(ars), C.size_t(acs), cptr32(any(b).([]float32)),
+			C.int(m), C.int(k), C.int(n), cptr32(any(ap).([]float32)), cptr32(any(bp).([]float32)), cbool(fmaTiles))
+	}
 }
 
 // cptr is the C view of a non-empty slice.
 func cptr(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 
+// cptr32 is cptr in single precision.
+func cptr32(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
 // biasReLU sets hid (b×h) = max(hid + b1, 0), row by row.
-func biasReLU(hid, b1 []float64, b, h int) {
+func biasReLU[T real](hid, b1 []T, b, h int) {
 	if b == 0 || h == 0 {
 		return
 	}
 	_ = hid[b*h-1]
 	_ = b1[h-1]
-	C.pypimal_bias_relu(cptr(hid), cptr(b1), C.int(b), C.int(h))
+	switch hv := any(hid).(type) {
+	case []float64:
+		C.pypimal_bias_relu(cptr(hv), cptr(any(b1).([]float64)), C.int(b), C.int(h))
+	case []float32:
+		C.pypimal_bias_relu32(cptr32(hv), cptr32(any(b1).([]float32)), C.int(b), C.int(h))
+	}
 }
 
 // reluBack sets d (b×h) to out[r]·w2 where hid > 0 and 0 elsewhere, and gb1
 // to the column sums of d.
-func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
+func reluBack[T real](d, gb1, hid, out, w2 []T, b, h int) {
 	if h == 0 {
 		return
 	}
@@ -362,14 +466,23 @@ func reluBack(d, gb1, hid, out, w2 []float64, b, h int) {
 	_ = out[b-1]
 	_ = w2[h-1]
 	_ = gb1[h-1]
-	C.pypimal_relu_back(cptr(d), cptr(gb1), cptr(hid), cptr(out), cptr(w2), C.int(b), C.int(h))
+	switch dv := any(d).(type) {
+	case []float64:
+		C.pypimal_relu_back(cptr(dv), cptr(any(gb1).([]float64)), cptr(any(hid).([]float64)),
+			cptr(any(out).([]float64)), cptr(any(w2).([]float64)), C.int(b), C.int(h))
+	case []float32:
+		C.pypimal_relu_back32(cptr32(dv), cptr32(any(gb1).([]float32)), cptr32(any(hid).([]float32)),
+			cptr32(any(out).([]float32)), cptr32(any(w2).([]float32)), C.int(b), C.int(h))
+	}
 }
 
 // adamUpdate applies one Adam update with the bias-corrected step size lr
 // to param, with moment estimates m and v; with l2 the gradient is
 // (grad + alpha·param)·inv, computed on the fly (grad is not changed).
-// avx picks the AVX loop (haveAVX2FMA) or the scalar one: same bits.
-func adamUpdate(param, grad, m, v []float64, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
+// avx picks the AVX loop (haveAVX2FMA) or the scalar one: same bits. In
+// single precision the scalars are rounded to float32 first, as numpy
+// does with Python floats against a float32 array.
+func adamUpdate[T real](param, grad, m, v []T, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
 	n := len(param)
 	if n == 0 {
 		return
@@ -377,8 +490,14 @@ func adamUpdate(param, grad, m, v []float64, b1, b2, lr, eps float64, l2 bool, a
 	_ = grad[n-1]
 	_ = m[n-1]
 	_ = v[n-1]
-	C.pypimal_adam(cptr(param), cptr(grad), cptr(m), cptr(v), C.int(n), C.double(b1), C.double(b2), C.double(lr), C.double(eps),
-		cbool(l2), C.double(alpha), C.double(inv), cbool(avx))
+	switch p := any(param).(type) {
+	case []float64:
+		C.pypimal_adam(cptr(p), cptr(any(grad).([]float64)), cptr(any(m).([]float64)), cptr(any(v).([]float64)), C.int(n),
+			C.double(b1), C.double(b2), C.double(lr), C.double(eps), cbool(l2), C.double(alpha), C.double(inv), cbool(avx))
+	case []float32:
+		C.pypimal_adam32(cptr32(p), cptr32(any(grad).([]float32)), cptr32(any(m).([]float32)), cptr32(any(v).([]float32)), C.int(n),
+			C.float(b1), C.float(b2), C.float(lr), C.float(eps), cbool(l2), C.float(alpha), C.float(inv), cbool(avx))
+	}
 }
 
 func cbool(b bool) C.int {
@@ -386,4 +505,83 @@ func cbool(b bool) C.int {
 		return 1
 	}
 	return 0
+}
+
+// sparseProduct is sparseMul.mul for the float64 path (the sparse kernel
+// has no single-precision form: there the dense one is always faster).
+func sparseProduct[T real](s *sparseMul, dst, a, b []T, m, k, n int) {
+	s.mul(any(dst).([]float64), any(a).([]float64), any(b).([]float64), m, k, n)
+}
+
+// gemv sets y = A·x, or Aᵀ·x with trans, for A (r×c, row-major): gonum's
+// Gemv in T's precision, as mat's MulVec calls it.
+func gemv[T real](trans bool, a []T, r, c int, x, y []T) {
+	t := blas.NoTrans
+	if trans {
+		t = blas.Trans
+	}
+	switch av := any(a).(type) {
+	case []float64:
+		blas64.Gemv(t, 1, blas64.General{Rows: r, Cols: c, Stride: c, Data: av},
+			blas64.Vector{N: len(x), Inc: 1, Data: any(x).([]float64)}, 0, blas64.Vector{N: len(y), Inc: 1, Data: any(y).([]float64)})
+	case []float32:
+		blas32.Gemv(t, 1, blas32.General{Rows: r, Cols: c, Stride: c, Data: av},
+			blas32.Vector{N: len(x), Inc: 1, Data: any(x).([]float32)}, 0, blas32.Vector{N: len(y), Inc: 1, Data: any(y).([]float32)})
+	}
+}
+
+// sumSquares is the sum of the squared values, in float64: for float64
+// values the svm's dot, as before; for float32 ones a C loop (the L2 term
+// of the loss was 5% of the single-precision MLP's time as a Go loop).
+func sumSquares[T real](v []T) float64 {
+	switch f := any(v).(type) {
+	case []float64:
+		return dot(f, f)
+	case []float32:
+		if len(f) == 0 {
+			return 0
+		}
+		return float64(C.pypimal_sumsq32(cptr32(f), C.int(len(f)), cbool(haveAVX2FMA)))
+	}
+	return 0
+}
+
+// matrixAs returns x's elements in T and the row stride: x's own storage
+// for float64, a contiguous rounded copy for float32.
+func matrixAs[T real](x *mat.Dense) ([]T, int) {
+	raw := x.RawMatrix()
+	if d, ok := any(raw.Data).([]T); ok {
+		return d, raw.Stride
+	}
+	out := make([]T, raw.Rows*raw.Cols)
+	for i := 0; i < raw.Rows; i++ {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols] {
+			out[i*raw.Cols+j] = T(v)
+		}
+	}
+	return out, raw.Cols
+}
+
+// narrow returns v in T: v itself for float64.
+func narrow[T real](v []float64) []T {
+	if d, ok := any(v).([]T); ok {
+		return d
+	}
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// widen returns v in float64 (exact): v itself for float64.
+func widen[T real](v []T) []float64 {
+	if d, ok := any(v).([]float64); ok {
+		return d
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }

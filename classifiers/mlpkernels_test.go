@@ -73,7 +73,7 @@ func TestSparseMul(t *testing.T) {
 			if fma && !haveAVX2FMA {
 				continue
 			}
-			var dm denseMul
+			var dm denseMul[float64]
 			dense := nans(c.b * c.h)
 			dm.mulTiles(dense, x, c.p, 1, w, c.b, c.p, c.h, fma)
 			sameBits(t, fmt.Sprintf("dense (fma tiles %v) vs Go loop", fma), c, dense, want)
@@ -96,6 +96,60 @@ func TestSparseMul(t *testing.T) {
 	s.mul(got, x, w, 2, 2, 2)
 	if !math.IsNaN(got[0]) || !math.IsNaN(got[1]) || got[2] != 7 || got[3] != 10 {
 		t.Fatalf("NaN row: got %v, want [NaN NaN 7 10]", got)
+	}
+}
+
+// TestDenseMul32 checks the single-precision tiles: the AVX and the libm
+// (fmaf) tiles give the same bits, on the batch and its transpose, and
+// both are the product to float32 accuracy (an error bound of n·2⁻²⁴
+// times the sum of the absolute terms, against float64 sums).
+func TestDenseMul32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ b, p, h int }{{1, 1, 1}, {3, 5, 7}, {200, 596, 100}, {17, 40, 16}, {7, 9, 23}, {6, 16, 33}} {
+		x, w, d := make([]float32, c.b*c.p), make([]float32, c.p*c.h), make([]float32, c.b*c.h)
+		for _, v := range [][]float32{x, w, d} {
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+		}
+		for _, side := range []struct {
+			name     string
+			ars, acs int
+			b        []float32
+			m, k, n  int
+		}{{"batch", c.p, 1, w, c.b, c.p, c.h}, {"transposed", 1, c.p, d, c.p, c.b, c.h}} {
+			var outs [][]float32
+			for _, fma := range []bool{true, false} {
+				if fma && !haveAVX2FMA {
+					continue
+				}
+				var dm denseMul[float32]
+				got := make([]float32, side.m*side.n)
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				dm.mulTiles(got, x, side.ars, side.acs, side.b, side.m, side.k, side.n, fma)
+				outs = append(outs, got)
+			}
+			if len(outs) == 2 {
+				sameBits(t, side.name+": AVX tiles vs libm tiles", c, outs[0], outs[1])
+			}
+			got := outs[0]
+			for i := 0; i < side.m; i++ {
+				for j := 0; j < side.n; j++ {
+					sum, abs := 0.0, 0.0
+					for l := 0; l < side.k; l++ {
+						term := float64(x[i*side.ars+l*side.acs]) * float64(side.b[l*side.n+j])
+						sum += term
+						abs += math.Abs(term)
+					}
+					if e := math.Abs(float64(got[i*side.n+j]) - sum); e > float64(side.k+1)*0x1p-24*abs {
+						t.Fatalf("%s %+v: element (%d, %d) = %v, want %v (error %g, bound %g)", side.name, c, i, j,
+							got[i*side.n+j], sum, e, float64(side.k+1)*0x1p-24*abs)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -133,10 +187,10 @@ func near(t *testing.T, what string, c any, got, want []float64) {
 	}
 }
 
-func sameBits(t *testing.T, what string, c any, got, want []float64) {
+func sameBits[T real](t *testing.T, what string, c any, got, want []T) {
 	t.Helper()
 	for i := range want {
-		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
 			t.Fatalf("%s %+v: element %d = %v, want %v", what, c, i, got[i], want[i])
 		}
 	}
@@ -145,7 +199,8 @@ func sameBits(t *testing.T, what string, c any, got, want []float64) {
 // BenchmarkSparseMul times one MLP batch (forward product and weight
 // gradient; 200 rows, 100 hidden units) of two shapes: `all` (96 dense
 // numeric + 500 TF-IDF columns, 36% non-zero as on the real data) and `metadata`
-// (40 dense columns): the C kernel against plain Go loops.
+// (40 dense columns): the C kernels (sparse, dense, dense in single
+// precision) against plain Go loops.
 func BenchmarkSparseMul(b *testing.B) {
 	for _, shape := range []struct {
 		name     string
@@ -185,10 +240,19 @@ func BenchmarkSparseMul(b *testing.B) {
 			}
 		})
 		b.Run(shape.name+"/dense", func(b *testing.B) {
-			var s denseMul
+			var s denseMul[float64]
 			for i := 0; i < b.N; i++ {
 				s.mul(out, x, p, 1, w, bs, p, h)
 				s.mul(outT, x, 1, p, d, p, bs, h)
+			}
+		})
+		b.Run(shape.name+"/dense32", func(b *testing.B) {
+			x32, w32, d32 := narrow[float32](x), narrow[float32](w), narrow[float32](d)
+			out32, outT32 := make([]float32, bs*h), make([]float32, p*h)
+			var s denseMul[float32]
+			for i := 0; i < b.N; i++ {
+				s.mul(out32, x32, p, 1, w32, bs, p, h)
+				s.mul(outT32, x32, 1, p, d32, p, bs, h)
 			}
 		})
 		b.Run(shape.name+"/go", func(b *testing.B) {
@@ -203,27 +267,32 @@ func BenchmarkSparseMul(b *testing.B) {
 // TestReLUKernelsBitIdentical checks the bias+ReLU and its backward pass
 // against the Go loops they replaced, zeros of both signs and NaN included.
 func TestReLUKernelsBitIdentical(t *testing.T) {
+	t.Run("float64", testReLUKernels[float64])
+	t.Run("float32", testReLUKernels[float32])
+}
+
+func testReLUKernels[T real](t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct{ b, h int }{{1, 1}, {3, 7}, {200, 100}, {13, 33}} {
-		hid := make([]float64, c.b*c.h)
+		hid := make([]T, c.b*c.h)
 		for i := range hid {
 			switch rng.IntN(10) {
 			case 0:
 				hid[i] = 0
 			case 1:
-				hid[i] = math.Copysign(0, -1)
+				hid[i] = T(math.Copysign(0, -1))
 			case 2:
-				hid[i] = math.NaN()
+				hid[i] = T(math.NaN())
 			default:
-				hid[i] = rng.NormFloat64()
+				hid[i] = T(rng.NormFloat64())
 			}
 		}
-		b1 := make([]float64, c.h)
+		b1 := make([]T, c.h)
 		for i := range b1 {
-			b1[i] = rng.NormFloat64() * 0.1
+			b1[i] = T(rng.NormFloat64() * 0.1)
 		}
 		b1[0] = 0
-		want := append([]float64(nil), hid...)
+		want := append([]T(nil), hid...)
 		for r := 0; r < c.b; r++ {
 			row := want[r*c.h : (r+1)*c.h]
 			for k := range row {
@@ -234,18 +303,18 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 				}
 			}
 		}
-		got := append([]float64(nil), hid...)
+		got := append([]T(nil), hid...)
 		biasReLU(got, b1, c.b, c.h)
 		sameBits(t, "biasReLU", c, got, want)
 
-		out, w2 := make([]float64, c.b), make([]float64, c.h)
+		out, w2 := make([]T, c.b), make([]T, c.h)
 		for i := range out {
-			out[i] = rng.NormFloat64()
+			out[i] = T(rng.NormFloat64())
 		}
 		for i := range w2 {
-			w2[i] = rng.NormFloat64()
+			w2[i] = T(rng.NormFloat64())
 		}
-		wantD, wantG := make([]float64, c.b*c.h), make([]float64, c.h)
+		wantD, wantG := make([]T, c.b*c.h), make([]T, c.h)
 		for r := 0; r < c.b; r++ {
 			hr, dr := hid[r*c.h:(r+1)*c.h], wantD[r*c.h:(r+1)*c.h]
 			for k := range dr {
@@ -257,9 +326,9 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 				wantG[k] += dr[k]
 			}
 		}
-		gotD, gotG := make([]float64, c.b*c.h), make([]float64, c.h)
+		gotD, gotG := make([]T, c.b*c.h), make([]T, c.h)
 		for i := range gotG {
-			gotG[i] = math.NaN() // must be reset
+			gotG[i] = T(math.NaN()) // must be reset
 		}
 		reluBack(gotD, gotG, hid, out, w2, c.b, c.h)
 		sameBits(t, "reluBack d", c, gotD, wantD)
@@ -268,35 +337,39 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 }
 
 // TestAdamBitIdentical checks the C Adam update (AVX and scalar, with and
-// without the fused penalty and batch mean) against the Go loops it
-// replaced, over many steps.
+// without the fused penalty and batch mean, in both precisions) against
+// the Go loops it replaced, over many steps.
 func TestAdamBitIdentical(t *testing.T) {
 	for _, avx := range []bool{true, false} {
 		for _, l2 := range []bool{false, true} {
 			if avx && !haveAVX2FMA {
 				continue
 			}
-			t.Run(fmt.Sprintf("avx=%v,l2=%v", avx, l2), func(t *testing.T) { testAdam(t, avx, l2) })
+			name := fmt.Sprintf("avx=%v,l2=%v", avx, l2)
+			t.Run(name+",float64", func(t *testing.T) { testAdam[float64](t, avx, l2) })
+			t.Run(name+",float32", func(t *testing.T) { testAdam[float32](t, avx, l2) })
 		}
 	}
 }
 
-func testAdam(t *testing.T, avx, l2 bool) {
+func testAdam[T real](t *testing.T, avx, l2 bool) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{1, 3, 17, 4100} {
-		p, g := make([]float64, n), make([]float64, n)
+		p, g := make([]T, n), make([]T, n)
 		for i := range p {
-			p[i] = rng.NormFloat64()
+			p[i] = T(rng.NormFloat64())
 		}
-		want := append([]float64(nil), p...)
-		m, v := make([]float64, n), make([]float64, n)
-		wm, wv := make([]float64, n), make([]float64, n)
+		want := append([]T(nil), p...)
+		m, v := make([]T, n), make([]T, n)
+		wm, wv := make([]T, n), make([]T, n)
 		// Variables, as in MLP.Fit: with constants Go would fold 1-b1
 		// exactly at compile time.
 		b1, b2, eps := 0.9, 0.999, 1e-8
+		// The kernel rounds its scalars to T first.
+		b1T, b2T, epsT := T(b1), T(b2), T(eps)
 		for step := 1; step <= 20; step++ {
 			for i := range g {
-				g[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6))
+				g[i] = T(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6)))
 			}
 			lr := 1e-3 * math.Sqrt(1-math.Pow(b2, float64(step))) / (1 - math.Pow(b1, float64(step)))
 			alpha, inv := 1e-4, 1/float64(1+rng.IntN(200))
@@ -305,15 +378,18 @@ func testAdam(t *testing.T, avx, l2 bool) {
 			} else {
 				adamUpdate(p, g, m, v, b1, b2, lr, eps, false, 0, 0, avx)
 			}
+			lrT, alphaT, invT := T(lr), T(alpha), T(inv)
 			for i, gi := range g {
-				// The float64 conversions keep Go from fusing a
-				// multiply-add (it may on arm64 or GOAMD64=v3); C does not.
+				// The T conversions keep Go from fusing a multiply-add
+				// (it may on arm64 or GOAMD64=v3); C does not.
 				if l2 {
-					gi = (gi + float64(alpha*want[i])) * inv
+					gi = (gi + T(alphaT*want[i])) * invT
 				}
-				wm[i] = float64(b1*wm[i]) + float64((1-b1)*gi)
-				wv[i] = float64(b2*wv[i]) + float64((1-b2)*gi*gi)
-				want[i] -= lr * wm[i] / (math.Sqrt(wv[i]) + eps)
+				wm[i] = T(b1T*wm[i]) + T((1-b1T)*gi)
+				wv[i] = T(b2T*wv[i]) + T((1-b2T)*gi*gi)
+				// A square root taken in float64 and rounded to float32
+				// is the correctly rounded float32 one.
+				want[i] -= lrT * wm[i] / (T(math.Sqrt(float64(wv[i]))) + epsT)
 			}
 			sameBits(t, "adam params", n, p, want)
 			sameBits(t, "adam m", n, m, wm)

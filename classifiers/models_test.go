@@ -382,6 +382,91 @@ func TestMLPKernelsAgree(t *testing.T) {
 	}
 }
 
+// TestMLPFloat32: the single-precision network learns XOR, keeps float32
+// weights, scores rows as a float32 forward pass in Go does, and labels
+// held-out blobs as the float64 network does.
+func TestMLPFloat32(t *testing.T) {
+	spec, err := mustSpec(t, "mlp").WithFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	xtr, ytr := xorData(400, 0.25, 1)
+	xte, yte := xorData(400, 0.25, 2)
+	if acc := accuracy(fitPredict(t, spec.Pipeline(VectoriserParams{}), xtr, ytr, xte, 3), yte, spec.Threshold); acc < 0.97 {
+		t.Errorf("XOR test accuracy %.4f in float32, want >= 0.97", acc)
+	}
+	if _, err := mustSpec(t, "rf").WithFloat32(); err == nil {
+		t.Error("rf accepted a float32 option")
+	}
+
+	x, y := blobs(300, 12, 0.8, 7)
+	xt, yt := blobs(200, 12, 0.8, 8)
+	fit := func(f32 bool) (*MLP, []float64) {
+		m := NewMLP(MLPParams{MaxIter: 50, Float32: f32}, 5)
+		if err := m.Fit(x, y); err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.Predict(xt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, s
+	}
+	m32, s32 := fit(true)
+	for _, w := range [][]float64{m32.W1, m32.B1, m32.W2, {m32.B2}} {
+		for _, v := range w {
+			if float64(float32(v)) != v {
+				t.Fatalf("weight %v is not a float32", v)
+			}
+		}
+	}
+	// The forward pass in float32 Go: the same up to the summation order.
+	h := len(m32.B1)
+	for r := 0; r < 200; r++ {
+		s := float32(m32.B2)
+		for k := 0; k < h; k++ {
+			v := float32(m32.B1[k])
+			for j := 0; j < 12; j++ {
+				v += float32(xt.At(r, j)) * float32(m32.W1[j*h+k])
+			}
+			if v > 0 {
+				s += v * float32(m32.W2[k])
+			}
+		}
+		if d := math.Abs(sigmoid(float64(s)) - s32[r]); d > 1e-5 {
+			t.Fatalf("row %d: score %v, float32 forward pass %v", r, s32[r], sigmoid(float64(s)))
+		}
+	}
+	_, s64 := fit(false)
+	same := 0
+	for r := range s64 {
+		if (s32[r] > 0.5) == (s64[r] > 0.5) {
+			same++
+		}
+	}
+	if same < 196 {
+		t.Errorf("float32 and float64 networks agree on %d of 200 labels, want >= 196", same)
+	}
+	t.Logf("float32 vs float64: %d of 200 labels agree; accuracy %.3f vs %.3f", same, accuracy(s32, yt, 0.5), accuracy(s64, yt, 0.5))
+}
+
+// TestSumSquares32: the AVX and the scalar sums of squares agree to
+// rounding, at every length around the unrolled block.
+func TestSumSquares32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for n := 0; n < 70; n++ {
+		v := make([]float32, n)
+		want := 0.0
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+			want += float64(v[i]) * float64(v[i])
+		}
+		if got := sumSquares(v); math.Abs(got-want) > 1e-12*math.Max(1, want) {
+			t.Fatalf("n=%d: sum of squares %v, want %v", n, got, want)
+		}
+	}
+}
+
 // TestThresholdsAreStrict: a score equal to the threshold is benign, as in
 // scikit-learn (argmax of predict_proba sends a tie to class 0; SVC
 // predicts the positive class only for decision > 0).

@@ -119,6 +119,23 @@ func TestPersistRoundTripModels(t *testing.T) {
 	}
 }
 
+func TestPersistRoundTripMLPFloat32(t *testing.T) {
+	train, y := persistData(120, 9)
+	test, _ := persistData(40, 10)
+	spec, err := registry["mlp"].WithFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPipeline(spec.New, true, VectoriserParams{MinDF: 2, MaxFeatures: 10}, 1)
+	if err := p.Fit(train, y); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Model.(*MLP).Params.Float32 {
+		t.Fatal("the float32 spec built a float64 MLP")
+	}
+	persistRoundTrip(t, p, test)
+}
+
 func TestPersistRoundTripTextOnly(t *testing.T) {
 	train, y := persistData(120, 3)
 	test, _ := persistData(40, 4)

@@ -276,6 +276,24 @@ func (s ModelSpec) WithClassWeight(cw ClassWeight) (ModelSpec, error) {
 	return s, nil
 }
 
+// SupportsFloat32 reports whether WithFloat32 accepts this model.
+func (s ModelSpec) SupportsFloat32() bool { return s.Name == "mlp" }
+
+// WithFloat32 returns the spec with its model trained and applied in
+// single precision (the mlp: MLPParams.Float32), as scikit-learn's
+// MLPClassifier on float32 input. Other models have no such option.
+func (s ModelSpec) WithFloat32() (ModelSpec, error) {
+	if !s.SupportsFloat32() {
+		return ModelSpec{}, fmt.Errorf("classifiers: %s has no float32 option", s.Name)
+	}
+	s.New = func(seed int64) Classifier {
+		prm := DefaultMLPParams()
+		prm.Float32 = true
+		return NewMLP(prm, seed)
+	}
+	return s, nil
+}
+
 // Pipeline returns a factory for pipelines around this model.
 func (s ModelSpec) Pipeline(text VectoriserParams) PipelineFactory {
 	return func(seed int64) Pipeline { return NewPipeline(s.New, s.Scale, text, seed) }

@@ -56,6 +56,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing dataset folder", "name: x\ndata: /nonexistent/pypimal-data\n", "no manifest.csv"},
 		{"bad k", "name: x\ncv:\n  k: 1\n", "cv.k"},
 		{"bad class weight", "name: x\nclass_weight: heavy\n", "class_weight"},
+		{"bad mlp dtype", "name: x\nmlp_dtype: float16\n", "mlp_dtype"},
 		{"bad date", "name: x\nsplit:\n  train:\n    - added_before: 2024\n", "YYYY-MM-DD"},
 		{"bad label", "name: x\nsplit:\n  train:\n    - label: evil\n", "label"},
 		{"no training selector", "name: x\nsplit:\n  train: []\n", "split.train"},

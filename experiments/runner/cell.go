@@ -179,8 +179,9 @@ func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
 		Model       string
 		Members     []string
 		Train, Test int
+		MLPDtype    string `json:",omitempty"` // "" for float64: older keys stay valid
 	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
-		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows)}
+		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows), g.mlpDtype(model)}
 	b, _ := json.Marshal(k)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
@@ -194,6 +195,20 @@ func (g *grid) columns(set featuresets.Set, leaky bool) []string {
 		return nil
 	}
 	return columnNames(featuresets.Catalogue(), sel)
+}
+
+// mlpDtype is the config's mlp_dtype when the model is or contains an mlp
+// computing in float32, else "".
+func (g *grid) mlpDtype(model string) string {
+	if g.cfg.MLPDtype != experiments.MLPFloat32 {
+		return ""
+	}
+	for _, m := range append([]string{model}, g.members(model)...) {
+		if m == "mlp" {
+			return g.cfg.MLPDtype
+		}
+	}
+	return ""
 }
 
 func (g *grid) members(model string) []string {

@@ -86,6 +86,7 @@ type fidelitySet struct {
 type fidelitySpec struct {
 	Scale     bool    `json:"scale"`
 	Threshold float64 `json:"threshold"`
+	Dtype     string  `json:"dtype,omitempty"` // the mlp's mlp_dtype: the model's input cast to it
 }
 
 type fidelityRequest struct {
@@ -258,6 +259,9 @@ func TestSklearnFidelity(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Specs[m] = fidelitySpec{Scale: spec.Scale, Threshold: spec.Threshold}
+		if spec.SupportsFloat32() {
+			req.Specs[m] = fidelitySpec{Scale: spec.Scale, Threshold: spec.Threshold, Dtype: cfg.MLPDtype}
+		}
 	}
 
 	// Ours, on two cores like scikit-learn's n_jobs=2.
@@ -328,8 +332,8 @@ func TestSklearnFidelity(t *testing.T) {
 	if full {
 		gridName = "full"
 	}
-	fmt.Fprintf(&b, "mean 10-fold CV F1, paper split training rows (%d packages, %d malicious), seed %d, without leaky features; scikit-learn %s; grid %s\n",
-		len(train.Labels), countPositive(train.Labels), cfg.Seed, ans.Version, gridName)
+	fmt.Fprintf(&b, "mean 10-fold CV F1, paper split training rows (%d packages, %d malicious), seed %d, without leaky features; mlp in %s; scikit-learn %s; grid %s\n",
+		len(train.Labels), countPositive(train.Labels), cfg.Seed, cfg.MLPDtype, ans.Version, gridName)
 	fmt.Fprintf(&b, "%-20s %-11s %8s %8s %8s  %8s %8s  %8s %8s\n", "set", "model", "ours", "sklearn", "Δ",
 		"ours s", "sk s", "ours cpu", "sk cpu")
 	var oursTotal, skTotal, oursCPU, skCPU float64

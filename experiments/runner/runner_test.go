@@ -298,6 +298,23 @@ func TestCellKeyChangesWithInputs(t *testing.T) {
 	if g2.cellKey(set, false, "rf") == base {
 		t.Error("key ignores the seed")
 	}
+	// mlp_dtype keys the cells with an mlp in them, and only those; float64
+	// leaves the key as it was before the option existed.
+	c3 := *cfg
+	c3.MLPDtype = experiments.MLPFloat64
+	g3 := *g
+	g3.cfg = &c3
+	for _, m := range []string{"mlp", experiments.ModelStacking, experiments.ModelIntersection} {
+		if g3.cellKey(set, false, m) == g.cellKey(set, false, m) {
+			t.Errorf("%s: key ignores mlp_dtype", m)
+		}
+	}
+	if g3.cellKey(set, false, "rf") != base {
+		t.Error("rf: key depends on mlp_dtype")
+	}
+	if k := g3.mlpDtype("mlp"); k != "" {
+		t.Errorf("float64 adds %q to the key", k)
+	}
 	var c cellResult
 	if json.Unmarshal([]byte(`{"Key":"x"}`), &c) != nil {
 		t.Error("cell JSON does not decode")

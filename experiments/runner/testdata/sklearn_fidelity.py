@@ -8,7 +8,8 @@ reports each model's per-fold F1 and time.
 request (JSON on stdin):
   {"sets": [{"name": "all", "dir": "/tmp/.../all", "text": true,
              "models": ["rf", ...]}, ...],
-   "specs": {"rf": {"scale": false, "threshold": 0.5}, ...},
+   "specs": {"rf": {"scale": false, "threshold": 0.5}, ...,
+             "mlp": {"scale": true, "threshold": 0.5, "dtype": "float32"}},
    "stacks": {"stacking": ["rf", "dt", ...], ...},  (stacking models: bases)
    "text": {"min_df": 2, "max_features": 500, "rank_by_count": false},
    "seed": 42, "n_jobs": 2}
@@ -30,6 +31,9 @@ Pipelines, as classifiers.ModelPipeline builds them:
   scaler  when specs[m].scale: StandardScaler on the numeric columns and
           StandardScaler(with_mean=False) on the TF-IDF ones (scaled, not
           centred, as the Go pipeline does);
+  dtype   when specs[m].dtype is float32: the model's input cast to
+          float32 (after the scaler, which computes in float64 as the Go
+          pipeline does), so MLPClassifier trains and predicts in float32;
   model   the scikit-learn default; random_state (rf, dt, mlp) is seed + fold
           (+ the base's index in a stack, where the Go side gives every base
           the stack's seed): seeded per fold like the Go side, not with the
@@ -119,6 +123,10 @@ def dense(X):
     return X.toarray() if sp.issparse(X) else X
 
 
+def to_float32(X):
+    return dense(X).astype(np.float32)
+
+
 def pipeline(name, seed, req, p, vocab):
     scale = req["specs"][name]["scale"]
     steps = []
@@ -137,6 +145,8 @@ def pipeline(name, seed, req, p, vocab):
         steps.append(ColumnTransformer(parts, sparse_threshold=0))
     elif scale:
         steps.append(StandardScaler())
+    if req["specs"][name].get("dtype") == "float32":
+        steps.append(FunctionTransformer(to_float32, accept_sparse=True))
     steps.append(base_model(name, seed))
     return make_pipeline(*steps)
 
