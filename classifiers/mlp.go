@@ -92,9 +92,9 @@ func NewMLP(params MLPParams, seed int64) *MLP {
 }
 
 // adam holds the first and second moment estimates of one parameter block.
-type adam[T real] struct{ m, v []T }
+type adam[T floating] struct{ m, v []T }
 
-func newAdam[T real](n int) adam[T] { return adam[T]{make([]T, n), make([]T, n)} }
+func newAdam[T floating](n int) adam[T] { return adam[T]{make([]T, n), make([]T, n)} }
 
 // step applies one Adam update with the bias-corrected step size lr.
 func (a adam[T]) step(param, grad []T, b1, b2, lr, eps float64) {
@@ -127,7 +127,7 @@ func (m *MLP) Fit(x *mat.Dense, y []int) error {
 
 // trainMLP is Fit in precision T. The result is kept in float64 (exact for
 // float32 values), with Params.Float32 telling Predict to go back to T.
-func trainMLP[T real](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams) error {
+func trainMLP[T floating](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams) error {
 	h := prm.Hidden
 	bs := prm.BatchSize
 	if bs <= 0 {
@@ -162,14 +162,19 @@ func trainMLP[T real](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams) er
 	gb2 := []T{0}
 	aw1, ab1, aw2, ab2 := newAdam[T](p*h), newAdam[T](h), newAdam[T](h), newAdam[T](1)
 
-	xs, stride := matrixAs[T](x)
+	xs, stride, err := matrixAs[T](x)
+	if err != nil {
+		return err
+	}
 	xbBuf := make([]T, bs*p)
 	// The two product kernels give the same bits; the sparse one is faster
 	// below about 15% non-zeros (BenchmarkSparseMul), and the share in the
 	// whole matrix decides. On the sparse path the batch is also gathered
 	// transposed, as that kernel walks rows and the weight gradient is
 	// Xb'*delta; the dense kernel reads the transpose in place. In single
-	// precision the dense kernel is always used (twice as fast again).
+	// precision the dense kernel is always used (with AVX2/FMA twice as
+	// fast again; without, its libm tiles are slow, but there is no
+	// single-precision sparse kernel).
 	nonZero := 0
 	for i := 0; i < n; i++ {
 		for _, v := range xs[i*stride : i*stride+p] {
@@ -308,20 +313,29 @@ func (m *MLP) Predict(x *mat.Dense) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mlp: predict: %w", err)
 	}
+	var out []float64
 	if m.Params.Float32 {
-		return predictMLP[float32](m, x, n), nil
+		out, err = predictMLP[float32](m, x, n)
+	} else {
+		out, err = predictMLP[float64](m, x, n)
 	}
-	return predictMLP[float64](m, x, n), nil
+	if err != nil {
+		return nil, fmt.Errorf("mlp: predict: %w", err)
+	}
+	return out, nil
 }
 
 // predictMLP is Predict in the precision the network was trained in.
-func predictMLP[T real](m *MLP, x *mat.Dense, n int) []float64 {
+func predictMLP[T floating](m *MLP, x *mat.Dense, n int) ([]float64, error) {
 	h, p := len(m.B1), m.NFeatures
 	// The same product as the training's forward pass.
 	hid := make([]T, n*h)
 	w1 := narrow[T](m.W1)
 	if isFloat32[T]() {
-		xs, stride := matrixAs[T](x)
+		xs, stride, err := matrixAs[T](x)
+		if err != nil {
+			return nil, err
+		}
 		var dm denseMul[T]
 		dm.mul(hid, xs, stride, 1, w1, n, p, h)
 	} else {
@@ -340,5 +354,5 @@ func predictMLP[T real](m *MLP, x *mat.Dense, n int) []float64 {
 		}
 		out[r] = sigmoid(float64(s))
 	}
-	return out
+	return out, nil
 }

@@ -233,7 +233,9 @@ PYPIMAL_RELU_BACK(pypimal_relu_back32, float)
 
 // One Adam update of n parameters: the expressions of the Go loop it
 // replaced, in the same order, each operation rounded on its own (ISO C
-// mode contracts nothing), so the bits are the same. With l2 the gradient
+// mode contracts nothing), so the bits are the same. c1 and c2 are 1-b1
+// and 1-b2, computed by the caller in float64 (for float32, as numpy
+// does: the Python float 1-beta is rounded, not 1-float32(beta)). With l2 the gradient
 // is first (g + alpha·p)·inv, the weight penalty and batch mean of the Go
 // loop that used to precede the update (g itself is left as it was).
 #define PYPIMAL_ADAM_ELEM(i, T, SQRT) do { \
@@ -250,8 +252,7 @@ PYPIMAL_RELU_BACK(pypimal_relu_back32, float)
 #define PYPIMAL_ADAM_AVX(NAME, T, L, VEC, SET1, LOADU, STOREU, ADD, SUB, MUL, DIV, SQRTV, SQRT) \
 __attribute__((target("avx2"))) \
 static void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
-                 int n, T b1, T b2, T lr, T eps, int l2, T alpha, T inv) { \
-	T c1 = 1 - b1, c2 = 1 - b2; \
+                 int n, T b1, T b2, T c1, T c2, T lr, T eps, int l2, T alpha, T inv) { \
 	VEC B1 = SET1(b1), B2 = SET1(b2), C1 = SET1(c1), C2 = SET1(c2), \
 		LR = SET1(lr), EPS = SET1(eps), A = SET1(alpha), INV = SET1(inv); \
 	int i = 0; \
@@ -273,28 +274,31 @@ PYPIMAL_ADAM_AVX(pypimal_adam_avx32, float, 8, __m256, _mm256_set1_ps, _mm256_lo
                  _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps, sqrtf)
 #else
 static void pypimal_adam_avx(double *restrict p, const double *restrict g, double *restrict m, double *restrict v,
-                             int n, double b1, double b2, double lr, double eps, int l2, double alpha, double inv) {}
+                             int n, double b1, double b2, double c1, double c2, double lr, double eps, int l2, double alpha, double inv) {}
 static void pypimal_adam_avx32(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
-                               int n, float b1, float b2, float lr, float eps, int l2, float alpha, float inv) {}
+                               int n, float b1, float b2, float c1, float c2, float lr, float eps, int l2, float alpha, float inv) {}
 #endif
 
 #define PYPIMAL_ADAM(NAME, T, AVX, SQRT) \
 static void NAME(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, \
-                 int n, T b1, T b2, T lr, T eps, int l2, T alpha, T inv, int avx) { \
+                 int n, T b1, T b2, T c1, T c2, T lr, T eps, int l2, T alpha, T inv, int avx) { \
 	if (avx) { \
-		AVX(p, g, m, v, n, b1, b2, lr, eps, l2, alpha, inv); \
+		AVX(p, g, m, v, n, b1, b2, c1, c2, lr, eps, l2, alpha, inv); \
 		return; \
 	} \
-	T c1 = 1 - b1, c2 = 1 - b2; \
 	for (int i = 0; i < n; i++) PYPIMAL_ADAM_ELEM(i, T, SQRT); \
 }
 PYPIMAL_ADAM(pypimal_adam, double, pypimal_adam_avx, sqrt)
 PYPIMAL_ADAM(pypimal_adam32, float, pypimal_adam_avx32, sqrtf)
 
 // The sum of squares of n floats in double precision (the L2 term of the
-// single-precision MLP's loss): four chains of fused multiply-adds, lanes
-// added at the end. Only the float32 path uses it; the float64 one keeps
-// its Go loop, whose order its results were computed in.
+// single-precision MLP's loss): sixteen lanes of fused multiply-adds,
+// lane l taking elements l, l+16, ..., then combined as
+// ((l0+l4)+(l8+l12)) per l < 4 and those four pairwise, then the tail.
+// The scalar loop keeps that order, so the sum (which the loss, and so
+// early stopping, sees) is the same on every CPU. Only the float32 path
+// uses it; the float64 one keeps its Go loop, in whose order its results
+// were computed.
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2,fma")))
 static double pypimal_sumsq32_fma(const float *x, int n) {
@@ -318,14 +322,21 @@ static double pypimal_sumsq32_fma(const float *x, int n) { return 0; }
 
 static double pypimal_sumsq32(const float *x, int n, int avx) {
 	if (avx) return pypimal_sumsq32_fma(x, n);
-	double s = 0;
-	for (int i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+	double acc[16] = {0}, t[4];
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++) acc[l] = fma((double)x[i + l], (double)x[i + l], acc[l]);
+	for (int l = 0; l < 4; l++) t[l] = (acc[l] + acc[4 + l]) + (acc[8 + l] + acc[12 + l]);
+	double s = (t[0] + t[1]) + (t[2] + t[3]);
+	for (; i < n; i++) s = fma((double)x[i], (double)x[i], s);
 	return s;
 }
 */
 import "C"
 
 import (
+	"fmt"
+	"math"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -363,7 +374,7 @@ func (s *sparseMul) mul(dst, a, b []float64, m, k, n int) {
 // empty side (an empty k sums nothing: dst is zeroed), checks the bounds of
 // dst and b (the caller checks a, whose layout it knows) and reports
 // whether the C kernel has work to do.
-func productToDo[T real](dst, b []T, m, k, n int) bool {
+func productToDo[T floating](dst, b []T, m, k, n int) bool {
 	if m == 0 || n == 0 {
 		return false
 	}
@@ -380,19 +391,19 @@ func productToDo[T real](dst, b []T, m, k, n int) bool {
 // (else the libm tiles and the scalar loop: same bits, slower).
 var haveAVX2FMA = C.pypimal_have_fma() != 0
 
-// real is the element type of the MLP's arithmetic: float64, as
+// floating is the element type of the MLP's arithmetic: float64, as
 // scikit-learn by default, or float32, as scikit-learn on float32 input.
-type real interface{ float32 | float64 }
+type floating interface{ float32 | float64 }
 
 // isFloat32 reports whether T is float32.
-func isFloat32[T real]() bool {
+func isFloat32[T floating]() bool {
 	var z T
 	_, ok := any(z).(float32)
 	return ok
 }
 
 // denseMul holds the packing buffers of the C dense product.
-type denseMul[T real] struct{ apack, bpack []T }
+type denseMul[T floating] struct{ apack, bpack []T }
 
 // mr rows by nr (nr32 in single precision) columns: the C tile,
 // PYPIMAL_MR × PYPIMAL_NR (PYPIMAL_NR32).
@@ -437,7 +448,7 @@ func cptr(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 func cptr32(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
 
 // biasReLU sets hid (b×h) = max(hid + b1, 0), row by row.
-func biasReLU[T real](hid, b1 []T, b, h int) {
+func biasReLU[T floating](hid, b1 []T, b, h int) {
 	if b == 0 || h == 0 {
 		return
 	}
@@ -453,7 +464,7 @@ func biasReLU[T real](hid, b1 []T, b, h int) {
 
 // reluBack sets d (b×h) to out[r]·w2 where hid > 0 and 0 elsewhere, and gb1
 // to the column sums of d.
-func reluBack[T real](d, gb1, hid, out, w2 []T, b, h int) {
+func reluBack[T floating](d, gb1, hid, out, w2 []T, b, h int) {
 	if h == 0 {
 		return
 	}
@@ -480,9 +491,12 @@ func reluBack[T real](d, gb1, hid, out, w2 []T, b, h int) {
 // to param, with moment estimates m and v; with l2 the gradient is
 // (grad + alpha·param)·inv, computed on the fly (grad is not changed).
 // avx picks the AVX loop (haveAVX2FMA) or the scalar one: same bits. In
-// single precision the scalars are rounded to float32 first, as numpy
-// does with Python floats against a float32 array.
-func adamUpdate[T real](param, grad, m, v []T, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
+// single precision every scalar, 1-b1 and 1-b2 included, is computed in
+// float64 and rounded to float32, as numpy does with Python floats against
+// a float32 array. (scikit-learn squares the gradient before scaling it
+// by 1-b2; both precisions here scale first, as the float64 loop always
+// did.)
+func adamUpdate[T floating](param, grad, m, v []T, b1, b2, lr, eps float64, l2 bool, alpha, inv float64, avx bool) {
 	n := len(param)
 	if n == 0 {
 		return
@@ -493,10 +507,10 @@ func adamUpdate[T real](param, grad, m, v []T, b1, b2, lr, eps float64, l2 bool,
 	switch p := any(param).(type) {
 	case []float64:
 		C.pypimal_adam(cptr(p), cptr(any(grad).([]float64)), cptr(any(m).([]float64)), cptr(any(v).([]float64)), C.int(n),
-			C.double(b1), C.double(b2), C.double(lr), C.double(eps), cbool(l2), C.double(alpha), C.double(inv), cbool(avx))
+			C.double(b1), C.double(b2), C.double(1-b1), C.double(1-b2), C.double(lr), C.double(eps), cbool(l2), C.double(alpha), C.double(inv), cbool(avx))
 	case []float32:
 		C.pypimal_adam32(cptr32(p), cptr32(any(grad).([]float32)), cptr32(any(m).([]float32)), cptr32(any(v).([]float32)), C.int(n),
-			C.float(b1), C.float(b2), C.float(lr), C.float(eps), cbool(l2), C.float(alpha), C.float(inv), cbool(avx))
+			C.float(b1), C.float(b2), C.float(1-b1), C.float(1-b2), C.float(lr), C.float(eps), cbool(l2), C.float(alpha), C.float(inv), cbool(avx))
 	}
 }
 
@@ -507,15 +521,17 @@ func cbool(b bool) C.int {
 	return 0
 }
 
-// sparseProduct is sparseMul.mul for the float64 path (the sparse kernel
-// has no single-precision form: there the dense one is always faster).
-func sparseProduct[T real](s *sparseMul, dst, a, b []T, m, k, n int) {
+// sparseProduct is sparseMul.mul for the float64 path; callers check
+// !isFloat32[T]() first. (The sparse kernel has no single-precision form:
+// on AVX2/FMA CPUs the float32 dense tiles beat it at the data's density;
+// without FMA the float32 MLP takes the slow libm tiles.)
+func sparseProduct[T floating](s *sparseMul, dst, a, b []T, m, k, n int) {
 	s.mul(any(dst).([]float64), any(a).([]float64), any(b).([]float64), m, k, n)
 }
 
 // gemv sets y = A·x, or Aᵀ·x with trans, for A (r×c, row-major): gonum's
 // Gemv in T's precision, as mat's MulVec calls it.
-func gemv[T real](trans bool, a []T, r, c int, x, y []T) {
+func gemv[T floating](trans bool, a []T, r, c int, x, y []T) {
 	t := blas.NoTrans
 	if trans {
 		t = blas.Trans
@@ -533,37 +549,47 @@ func gemv[T real](trans bool, a []T, r, c int, x, y []T) {
 // sumSquares is the sum of the squared values, in float64: for float64
 // values the svm's dot, as before; for float32 ones a C loop (the L2 term
 // of the loss was 5% of the single-precision MLP's time as a Go loop).
-func sumSquares[T real](v []T) float64 {
+func sumSquares[T floating](v []T) float64 {
 	switch f := any(v).(type) {
 	case []float64:
 		return dot(f, f)
 	case []float32:
-		if len(f) == 0 {
-			return 0
-		}
-		return float64(C.pypimal_sumsq32(cptr32(f), C.int(len(f)), cbool(haveAVX2FMA)))
+		return sumSquares32(f, haveAVX2FMA)
 	}
 	return 0
 }
 
+// sumSquares32 is the float32 sum of squares, with the AVX loop or the
+// scalar one (same bits).
+func sumSquares32(v []float32, avx bool) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return float64(C.pypimal_sumsq32(cptr32(v), C.int(len(v)), cbool(avx)))
+}
+
 // matrixAs returns x's elements in T and the row stride: x's own storage
-// for float64, a contiguous rounded copy for float32.
-func matrixAs[T real](x *mat.Dense) ([]T, int) {
+// for float64, a contiguous rounded copy for float32, which fails on a
+// finite value float32 cannot hold (it would become infinite).
+func matrixAs[T floating](x *mat.Dense) ([]T, int, error) {
 	raw := x.RawMatrix()
 	if d, ok := any(raw.Data).([]T); ok {
-		return d, raw.Stride
+		return d, raw.Stride, nil
 	}
 	out := make([]T, raw.Rows*raw.Cols)
 	for i := 0; i < raw.Rows; i++ {
 		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols] {
+			if math.Abs(v) > math.MaxFloat32 {
+				return nil, 0, fmt.Errorf("%w in float32: %g at row %d, column %d", ErrNonFinite, v, i, j)
+			}
 			out[i*raw.Cols+j] = T(v)
 		}
 	}
-	return out, raw.Cols
+	return out, raw.Cols, nil
 }
 
 // narrow returns v in T: v itself for float64.
-func narrow[T real](v []float64) []T {
+func narrow[T floating](v []float64) []T {
 	if d, ok := any(v).([]T); ok {
 		return d
 	}
@@ -575,7 +601,7 @@ func narrow[T real](v []float64) []T {
 }
 
 // widen returns v in float64 (exact): v itself for float64.
-func widen[T real](v []T) []float64 {
+func widen[T floating](v []T) []float64 {
 	if d, ok := any(v).([]float64); ok {
 		return d
 	}

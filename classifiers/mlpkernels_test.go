@@ -187,7 +187,7 @@ func near(t *testing.T, what string, c any, got, want []float64) {
 	}
 }
 
-func sameBits[T real](t *testing.T, what string, c any, got, want []T) {
+func sameBits[T floating](t *testing.T, what string, c any, got, want []T) {
 	t.Helper()
 	for i := range want {
 		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
@@ -271,7 +271,7 @@ func TestReLUKernelsBitIdentical(t *testing.T) {
 	t.Run("float32", testReLUKernels[float32])
 }
 
-func testReLUKernels[T real](t *testing.T) {
+func testReLUKernels[T floating](t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct{ b, h int }{{1, 1}, {3, 7}, {200, 100}, {13, 33}} {
 		hid := make([]T, c.b*c.h)
@@ -352,7 +352,7 @@ func TestAdamBitIdentical(t *testing.T) {
 	}
 }
 
-func testAdam[T real](t *testing.T, avx, l2 bool) {
+func testAdam[T floating](t *testing.T, avx, l2 bool) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{1, 3, 17, 4100} {
 		p, g := make([]T, n), make([]T, n)
@@ -365,8 +365,9 @@ func testAdam[T real](t *testing.T, avx, l2 bool) {
 		// Variables, as in MLP.Fit: with constants Go would fold 1-b1
 		// exactly at compile time.
 		b1, b2, eps := 0.9, 0.999, 1e-8
-		// The kernel rounds its scalars to T first.
-		b1T, b2T, epsT := T(b1), T(b2), T(eps)
+		// The kernel takes its scalars rounded to T, 1-b1 and 1-b2
+		// computed in float64 first (numpy's rounding of Python floats).
+		b1T, b2T, epsT, c1T, c2T := T(b1), T(b2), T(eps), T(1-b1), T(1-b2)
 		for step := 1; step <= 20; step++ {
 			for i := range g {
 				g[i] = T(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-6)))
@@ -385,8 +386,8 @@ func testAdam[T real](t *testing.T, avx, l2 bool) {
 				if l2 {
 					gi = (gi + T(alphaT*want[i])) * invT
 				}
-				wm[i] = T(b1T*wm[i]) + T((1-b1T)*gi)
-				wv[i] = T(b2T*wv[i]) + T((1-b2T)*gi*gi)
+				wm[i] = T(b1T*wm[i]) + T(c1T*gi)
+				wv[i] = T(b2T*wv[i]) + T(c2T*gi*gi)
 				// A square root taken in float64 and rounded to float32
 				// is the correctly rounded float32 one.
 				want[i] -= lrT * wm[i] / (T(math.Sqrt(float64(wv[i]))) + epsT)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -420,22 +421,41 @@ func TestMLPFloat32(t *testing.T) {
 			}
 		}
 	}
-	// The forward pass in float32 Go: the same up to the summation order.
+	// Predict is the forward pass in float32, bit for bit: the hidden
+	// layer by the float32 product (TestDenseMul32 checks it), then bias,
+	// ReLU and output in float32 arithmetic.
 	h := len(m32.B1)
+	x32, w32 := make([]float32, 200*12), make([]float32, 12*h)
+	for r := 0; r < 200; r++ {
+		for j := 0; j < 12; j++ {
+			x32[r*12+j] = float32(xt.At(r, j))
+		}
+	}
+	for i, v := range m32.W1 {
+		w32[i] = float32(v)
+	}
+	hid := make([]float32, 200*h)
+	var dm denseMul[float32]
+	dm.mul(hid, x32, 12, 1, w32, 200, 12, h)
 	for r := 0; r < 200; r++ {
 		s := float32(m32.B2)
 		for k := 0; k < h; k++ {
-			v := float32(m32.B1[k])
-			for j := 0; j < 12; j++ {
-				v += float32(xt.At(r, j)) * float32(m32.W1[j*h+k])
-			}
-			if v > 0 {
+			if v := hid[r*h+k] + float32(m32.B1[k]); v > 0 {
 				s += v * float32(m32.W2[k])
 			}
 		}
-		if d := math.Abs(sigmoid(float64(s)) - s32[r]); d > 1e-5 {
-			t.Fatalf("row %d: score %v, float32 forward pass %v", r, s32[r], sigmoid(float64(s)))
+		if want := sigmoid(float64(s)); math.Float64bits(want) != math.Float64bits(s32[r]) {
+			t.Fatalf("row %d: score %v, float32 forward pass %v", r, s32[r], want)
 		}
+	}
+	// A value float32 cannot hold is an error, in Fit and in Predict.
+	big := mat.DenseCopyOf(xt)
+	big.Set(3, 4, 1e39)
+	if err := NewMLP(MLPParams{MaxIter: 2, Float32: true}, 1).Fit(big, yt); err == nil || !strings.Contains(err.Error(), "float32") {
+		t.Errorf("fit on 1e39: err = %v", err)
+	}
+	if _, err := m32.Predict(big); err == nil || !strings.Contains(err.Error(), "row 3, column 4") {
+		t.Errorf("predict on 1e39: err = %v", err)
 	}
 	_, s64 := fit(false)
 	same := 0
@@ -450,19 +470,27 @@ func TestMLPFloat32(t *testing.T) {
 	t.Logf("float32 vs float64: %d of 200 labels agree; accuracy %.3f vs %.3f", same, accuracy(s32, yt, 0.5), accuracy(s64, yt, 0.5))
 }
 
-// TestSumSquares32: the AVX and the scalar sums of squares agree to
-// rounding, at every length around the unrolled block.
+// TestSumSquares32: the AVX and the scalar sums of squares give the same
+// bits (the loss, and so early stopping, must not depend on the CPU) and
+// the sum to rounding, at every length around the unrolled block.
 func TestSumSquares32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	for n := 0; n < 70; n++ {
+	for _, n := range append(seq(0, 70), 59600) {
 		v := make([]float32, n)
 		want := 0.0
 		for i := range v {
 			v[i] = float32(rng.NormFloat64())
 			want += float64(v[i]) * float64(v[i])
 		}
-		if got := sumSquares(v); math.Abs(got-want) > 1e-12*math.Max(1, want) {
-			t.Fatalf("n=%d: sum of squares %v, want %v", n, got, want)
+		scalar := sumSquares32(v, false)
+		if math.Abs(scalar-want) > 1e-12*math.Max(1, want) {
+			t.Fatalf("n=%d: sum of squares %v, want %v", n, scalar, want)
+		}
+		if !haveAVX2FMA {
+			continue
+		}
+		if avx := sumSquares32(v, true); math.Float64bits(avx) != math.Float64bits(scalar) {
+			t.Fatalf("n=%d: AVX sum %v, scalar %v", n, avx, scalar)
 		}
 	}
 }

@@ -392,7 +392,20 @@ func checkClassifier(c Classifier) error {
 		if h == 0 || len(c.W1) != p*h || len(c.W2) != h {
 			return fmt.Errorf("layer sizes do not fit %d inputs and %d hidden units", p, h)
 		}
-		return allFinite(c.W1, c.B1, c.W2, []float64{c.B2})
+		if err := allFinite(c.W1, c.B1, c.W2, []float64{c.B2}); err != nil {
+			return err
+		}
+		if c.Params.Float32 {
+			// Predict narrows them back to float32: they must be float32s.
+			for _, w := range [][]float64{c.W1, c.B1, c.W2, {c.B2}} {
+				for _, v := range w {
+					if float64(float32(v)) != v {
+						return fmt.Errorf("float32 network has weight %v, not a float32", v)
+					}
+				}
+			}
+		}
+		return nil
 	case *GaussianNB:
 		for k := 0; k < 2; k++ {
 			if len(c.Mean[k]) != p || len(c.Var[k]) != p {

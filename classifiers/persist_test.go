@@ -134,6 +134,26 @@ func TestPersistRoundTripMLPFloat32(t *testing.T) {
 		t.Fatal("the float32 spec built a float64 MLP")
 	}
 	persistRoundTrip(t, p, test)
+
+	// A float32 network's weights go back to float32 in Predict: a stored
+	// one that is not a float32 is refused.
+	good, err := MarshalPipeline(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	mlp := m["pipeline"].(map[string]any)["value"].(map[string]any)["Model"].(map[string]any)["value"].(map[string]any)
+	mlp["B2"] = 0.1 // not a float32
+	bad, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := UnmarshalPipeline(bad); err == nil || !strings.Contains(err.Error(), "not a float32") {
+		t.Errorf("loading a float32 network with a float64 weight: err = %v", err)
+	}
 }
 
 func TestPersistRoundTripTextOnly(t *testing.T) {

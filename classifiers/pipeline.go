@@ -286,10 +286,13 @@ func (s ModelSpec) WithFloat32() (ModelSpec, error) {
 	if !s.SupportsFloat32() {
 		return ModelSpec{}, fmt.Errorf("classifiers: %s has no float32 option", s.Name)
 	}
+	base := s.New
 	s.New = func(seed int64) Classifier {
-		prm := DefaultMLPParams()
-		prm.Float32 = true
-		return NewMLP(prm, seed)
+		c := base(seed)
+		if m, ok := c.(*MLP); ok {
+			m.Params.Float32 = true
+		}
+		return c
 	}
 	return s, nil
 }

@@ -164,6 +164,12 @@ const CellVersion = 3
 // changes the key, so a reused cell is always the cell that would be
 // computed.
 func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
+	sum := sha256.Sum256(g.cellKeyJSON(set, leaky, model))
+	return hex.EncodeToString(sum[:12])
+}
+
+// cellKeyJSON is what cellKey hashes.
+func (g *grid) cellKeyJSON(set featuresets.Set, leaky bool, model string) []byte {
 	k := struct {
 		Cells       int
 		Version     int
@@ -183,8 +189,7 @@ func (g *grid) cellKey(set featuresets.Set, leaky bool, model string) string {
 	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
 		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows), g.mlpDtype(model)}
 	b, _ := json.Marshal(k)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
+	return b
 }
 
 // columns names the numeric columns a set resolves to ("" on error, which

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
+	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
 	"pypimal/featuresets"
@@ -271,6 +274,58 @@ func TestRunRejectsSingleClass(t *testing.T) {
 	}
 }
 
+// TestMLPDtypeReachesModels: mlp_dtype sets the precision of the mlp cell's
+// network and of the mlp inside a stack and an intersection, and leaves the
+// other models alone.
+func TestMLPDtypeReachesModels(t *testing.T) {
+	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := mat.NewDense(60, 2, nil), make([]int, 60)
+	for i := range y {
+		y[i] = i % 2
+		x.Set(i, 0, float64(y[i])+0.1*float64(i%7))
+		x.Set(i, 1, float64(i%5))
+	}
+	for _, dtype := range []string{experiments.MLPFloat32, experiments.MLPFloat64} {
+		c := *cfg
+		c.MLPDtype = dtype
+		g := &grid{cfg: &c}
+		for _, model := range []string{"mlp", experiments.ModelStacking, experiments.ModelIntersection} {
+			f, _, err := g.factory(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := f(1)
+			if err := p.Fit(classifiers.Data{X: x}, y); err != nil {
+				t.Fatalf("%s: %v", model, err)
+			}
+			var fitted []classifiers.Pipeline
+			switch p := p.(type) {
+			case *classifiers.Stacking:
+				fitted = p.Bases
+			case *classifiers.Intersection:
+				fitted = p.Models
+			default:
+				fitted = []classifiers.Pipeline{p}
+			}
+			mlps := 0
+			for _, b := range fitted {
+				if m, ok := b.(*classifiers.ModelPipeline).Model.(*classifiers.MLP); ok {
+					mlps++
+					if m.Params.Float32 != (dtype == experiments.MLPFloat32) {
+						t.Errorf("mlp_dtype %s: %s has an mlp with Float32 %v", dtype, model, m.Params.Float32)
+					}
+				}
+			}
+			if mlps != 1 {
+				t.Errorf("%s: %d mlps, want 1", model, mlps)
+			}
+		}
+	}
+}
+
 func TestCellKeyChangesWithInputs(t *testing.T) {
 	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
@@ -312,8 +367,13 @@ func TestCellKeyChangesWithInputs(t *testing.T) {
 	if g3.cellKey(set, false, "rf") != base {
 		t.Error("rf: key depends on mlp_dtype")
 	}
-	if k := g3.mlpDtype("mlp"); k != "" {
-		t.Errorf("float64 adds %q to the key", k)
+	// The key's JSON has no dtype field at float64 (the keys of cells
+	// stored before the option stay valid), and has it at float32.
+	if k := g3.cellKeyJSON(set, false, "mlp"); bytes.Contains(k, []byte("MLPDtype")) {
+		t.Errorf("float64 key %s names the dtype", k)
+	}
+	if k := g.cellKeyJSON(set, false, "mlp"); !bytes.Contains(k, []byte(`"MLPDtype":"float32"`)) {
+		t.Errorf("float32 key %s does not name the dtype", k)
 	}
 	var c cellResult
 	if json.Unmarshal([]byte(`{"Key":"x"}`), &c) != nil {
