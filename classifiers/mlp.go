@@ -175,17 +175,9 @@ func trainMLP[T floating](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams
 	// precision the dense kernel is always used (with AVX2/FMA twice as
 	// fast again; without, its libm tiles are slow, but there is no
 	// single-precision sparse kernel).
-	nonZero := 0
-	for i := 0; i < n; i++ {
-		for _, v := range xs[i*stride : i*stride+p] {
-			if v != 0 {
-				nonZero++
-			}
-		}
-	}
 	// Without hardware FMA the dense tiles call libm's fma on every zero
 	// too: the sparse kernel is the faster one there.
-	sparse := !isFloat32[T]() && (!haveAVX2FMA || float64(nonZero) < sparseBelow*float64(n*p))
+	sparse := !isFloat32[T]() && (!haveAVX2FMA || nonZeros(xs, stride, n, p) < sparseBelow*float64(n*p))
 	var xtBuf []T
 	if sparse {
 		xtBuf = make([]T, p*bs)
@@ -301,7 +293,7 @@ func trainMLP[T floating](m *MLP, x *mat.Dense, y []int, n, p int, prm MLPParams
 			break
 		}
 	}
-	m.W1, m.B1, m.W2, m.B2 = widen(w1), widen(b1), widen(w2), float64(b2[0])
+	m.W1, m.B1, m.W2, m.B2 = convert[float64](w1), convert[float64](b1), convert[float64](w2), float64(b2[0])
 	m.NFeatures = p
 	m.NIter = epoch
 	return nil
@@ -330,7 +322,7 @@ func predictMLP[T floating](m *MLP, x *mat.Dense, n int) ([]float64, error) {
 	h, p := len(m.B1), m.NFeatures
 	// The same product as the training's forward pass.
 	hid := make([]T, n*h)
-	w1 := narrow[T](m.W1)
+	w1 := convert[T](m.W1)
 	if isFloat32[T]() {
 		xs, stride, err := matrixAs[T](x)
 		if err != nil {
@@ -340,9 +332,9 @@ func predictMLP[T floating](m *MLP, x *mat.Dense, n int) ([]float64, error) {
 		dm.mul(hid, xs, stride, 1, w1, n, p, h)
 	} else {
 		var spm sparseMul
-		sparseProduct(&spm, hid, narrow[T](denseCopy(x).RawMatrix().Data), w1, n, p, h)
+		sparseProduct(&spm, hid, convert[T](denseCopy(x).RawMatrix().Data), w1, n, p, h)
 	}
-	b1, w2, b2 := narrow[T](m.B1), narrow[T](m.W2), T(m.B2)
+	b1, w2, b2 := convert[T](m.B1), convert[T](m.W2), T(m.B2)
 	out := make([]float64, n)
 	for r := 0; r < n; r++ {
 		row := hid[r*h : (r+1)*h]
@@ -355,4 +347,18 @@ func predictMLP[T floating](m *MLP, x *mat.Dense, n int) ([]float64, error) {
 		out[r] = sigmoid(float64(s))
 	}
 	return out, nil
+}
+
+// nonZeros counts the non-zero values of the n×p matrix xs (row stride
+// stride).
+func nonZeros[T floating](xs []T, stride, n, p int) float64 {
+	nz := 0
+	for i := 0; i < n; i++ {
+		for _, v := range xs[i*stride : i*stride+p] {
+			if v != 0 {
+				nz++
+			}
+		}
+	}
+	return float64(nz)
 }

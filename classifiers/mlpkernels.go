@@ -588,26 +588,14 @@ func matrixAs[T floating](x *mat.Dense) ([]T, int, error) {
 	return out, raw.Cols, nil
 }
 
-// narrow returns v in T: v itself for float64.
-func narrow[T floating](v []float64) []T {
-	if d, ok := any(v).([]T); ok {
+// convert returns v in To: v itself when From is To.
+func convert[To, From floating](v []From) []To {
+	if d, ok := any(v).([]To); ok {
 		return d
 	}
-	out := make([]T, len(v))
+	out := make([]To, len(v))
 	for i, x := range v {
-		out[i] = T(x)
-	}
-	return out
-}
-
-// widen returns v in float64 (exact): v itself for float64.
-func widen[T floating](v []T) []float64 {
-	if d, ok := any(v).([]float64); ok {
-		return d
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = To(x)
 	}
 	return out
 }

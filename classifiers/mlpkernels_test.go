@@ -62,7 +62,7 @@ func TestSparseMul(t *testing.T) {
 			d[i] = rng.NormFloat64()
 		}
 		var s sparseMul
-		got, want := nans(c.b*c.h), make([]float64, c.b*c.h)
+		got, want := nans[float64](c.b*c.h), make([]float64, c.b*c.h)
 		s.mul(got, x, w, c.b, c.p, c.h)
 		refRows(want, x, w, c.p, c.h)
 		sameBits(t, "rows vs Go loop", c, got, want)
@@ -74,16 +74,16 @@ func TestSparseMul(t *testing.T) {
 				continue
 			}
 			var dm denseMul[float64]
-			dense := nans(c.b * c.h)
+			dense := nans[float64](c.b * c.h)
 			dm.mulTiles(dense, x, c.p, 1, w, c.b, c.p, c.h, fma)
 			sameBits(t, fmt.Sprintf("dense (fma tiles %v) vs Go loop", fma), c, dense, want)
-			denseT := nans(c.p * c.h)
+			denseT := nans[float64](c.p * c.h)
 			dm.mulTiles(denseT, x, 1, c.p, d, c.p, c.b, c.h, fma)
 			wantT := make([]float64, c.p*c.h)
 			refRows(wantT, xt, d, c.b, c.h)
 			sameBits(t, fmt.Sprintf("dense transposed (fma tiles %v) vs Go loop", fma), c, denseT, wantT)
 		}
-		got, want = nans(c.p*c.h), make([]float64, c.p*c.h)
+		got, want = nans[float64](c.p*c.h), make([]float64, c.p*c.h)
 		s.mul(got, xt, d, c.p, c.b, c.h)
 		refRows(want, xt, d, c.b, c.h)
 		sameBits(t, "transposed vs Go loop", c, got, want)
@@ -124,10 +124,7 @@ func TestDenseMul32(t *testing.T) {
 					continue
 				}
 				var dm denseMul[float32]
-				got := make([]float32, side.m*side.n)
-				for i := range got {
-					got[i] = float32(math.NaN())
-				}
+				got := nans[float32](side.m * side.n)
 				dm.mulTiles(got, x, side.ars, side.acs, side.b, side.m, side.k, side.n, fma)
 				outs = append(outs, got)
 			}
@@ -154,10 +151,10 @@ func TestDenseMul32(t *testing.T) {
 }
 
 // nans is an output buffer of NaNs: every element must be written.
-func nans(n int) []float64 {
-	s := make([]float64, n)
+func nans[T floating](n int) []T {
+	s := make([]T, n)
 	for i := range s {
-		s[i] = math.NaN()
+		s[i] = T(math.NaN())
 	}
 	return s
 }
@@ -247,7 +244,7 @@ func BenchmarkSparseMul(b *testing.B) {
 			}
 		})
 		b.Run(shape.name+"/dense32", func(b *testing.B) {
-			x32, w32, d32 := narrow[float32](x), narrow[float32](w), narrow[float32](d)
+			x32, w32, d32 := convert[float32](x), convert[float32](w), convert[float32](d)
 			out32, outT32 := make([]float32, bs*h), make([]float32, p*h)
 			var s denseMul[float32]
 			for i := 0; i < b.N; i++ {

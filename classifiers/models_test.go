@@ -414,29 +414,20 @@ func TestMLPFloat32(t *testing.T) {
 		return m, s
 	}
 	m32, s32 := fit(true)
-	for _, w := range [][]float64{m32.W1, m32.B1, m32.W2, {m32.B2}} {
-		for _, v := range w {
-			if float64(float32(v)) != v {
-				t.Fatalf("weight %v is not a float32", v)
-			}
-		}
+	if err := allFloat32(m32.W1, m32.B1, m32.W2, []float64{m32.B2}); err != nil {
+		t.Fatal(err)
 	}
 	// Predict is the forward pass in float32, bit for bit: the hidden
 	// layer by the float32 product (TestDenseMul32 checks it), then bias,
 	// ReLU and output in float32 arithmetic.
 	h := len(m32.B1)
-	x32, w32 := make([]float32, 200*12), make([]float32, 12*h)
-	for r := 0; r < 200; r++ {
-		for j := 0; j < 12; j++ {
-			x32[r*12+j] = float32(xt.At(r, j))
-		}
-	}
-	for i, v := range m32.W1 {
-		w32[i] = float32(v)
+	x32, _, err := matrixAs[float32](xt) // contiguous: xt is a fresh matrix
+	if err != nil {
+		t.Fatal(err)
 	}
 	hid := make([]float32, 200*h)
 	var dm denseMul[float32]
-	dm.mul(hid, x32, 12, 1, w32, 200, 12, h)
+	dm.mul(hid, x32, 12, 1, convert[float32](m32.W1), 200, 12, h)
 	for r := 0; r < 200; r++ {
 		s := float32(m32.B2)
 		for k := 0; k < h; k++ {

@@ -397,13 +397,7 @@ func checkClassifier(c Classifier) error {
 		}
 		if c.Params.Float32 {
 			// Predict narrows them back to float32: they must be float32s.
-			for _, w := range [][]float64{c.W1, c.B1, c.W2, {c.B2}} {
-				for _, v := range w {
-					if float64(float32(v)) != v {
-						return fmt.Errorf("float32 network has weight %v, not a float32", v)
-					}
-				}
-			}
+			return allFloat32(c.W1, c.B1, c.W2, []float64{c.B2})
 		}
 		return nil
 	case *GaussianNB:
@@ -457,6 +451,19 @@ func checkNodes(nodes []TreeNode, p int) error {
 		}
 		if math.IsNaN(nd.Threshold) {
 			return fmt.Errorf("node %d has a NaN threshold", k)
+		}
+	}
+	return nil
+}
+
+// allFloat32 checks that every value is a float32 (converts to float32
+// and back unchanged).
+func allFloat32(xs ...[]float64) error {
+	for _, s := range xs {
+		for _, v := range s {
+			if float64(float32(v)) != v {
+				return fmt.Errorf("float32 network has weight %v, not a float32", v)
+			}
 		}
 	}
 	return nil
