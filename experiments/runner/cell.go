@@ -205,15 +205,10 @@ func (g *grid) columns(set featuresets.Set, leaky bool) []string {
 // mlpDtype is the config's mlp_dtype when the model is or contains an mlp
 // computing in float32, else "".
 func (g *grid) mlpDtype(model string) string {
-	if g.cfg.MLPDtype != experiments.MLPFloat32 {
+	if g.cfg.MLPDtype != experiments.MLPFloat32 || (model != "mlp" && !slices.Contains(g.members(model), "mlp")) {
 		return ""
 	}
-	for _, m := range append([]string{model}, g.members(model)...) {
-		if m == "mlp" {
-			return g.cfg.MLPDtype
-		}
-	}
-	return ""
+	return g.cfg.MLPDtype
 }
 
 func (g *grid) members(model string) []string {

@@ -258,10 +258,11 @@ func TestSklearnFidelity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Specs[m] = fidelitySpec{Scale: spec.Scale, Threshold: spec.Threshold}
+		dtype := ""
 		if spec.SupportsFloat32() {
-			req.Specs[m] = fidelitySpec{Scale: spec.Scale, Threshold: spec.Threshold, Dtype: cfg.MLPDtype}
+			dtype = cfg.MLPDtype
 		}
+		req.Specs[m] = fidelitySpec{Scale: spec.Scale, Threshold: spec.Threshold, Dtype: dtype}
 	}
 
 	// Ours, on two cores like scikit-learn's n_jobs=2.
