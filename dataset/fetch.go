@@ -28,6 +28,10 @@ const (
 	// may name a suite, as in "debian-bookworm"; apt must then be configured
 	// for that suite.
 	SourceDebian = "debian"
+	// SourcePyPIPublished rows carry source_ref "<owner>/<repo>@<commit>:<path>":
+	// a file as published on PyPI, kept in a public git repository (a test
+	// fixture) at that commit.
+	SourcePyPIPublished = "pypi-published"
 )
 
 // MaxFetchBytes caps one fetched archive; larger ones are refused unread.
@@ -64,11 +68,15 @@ type GitCLI struct{}
 type FetchOptions struct {
 	Manifest    string // manifest.csv to rebuild
 	MalRegistry string // local clone of pypi_malregistry; empty fails its rows
-	Out         string // data folder to fill; created if missing
-	Workers     int    // rows fetched at once; default 4
-	Downloader  Downloader
-	Git         GitReader
-	Log         io.Writer // one line per row and a summary; nil for none
+	// Repos holds clones of the repositories named by pypi-published rows,
+	// as Repos/<owner>/<repo> (bare or not); empty, or a missing clone,
+	// fails those rows.
+	Repos      string
+	Out        string // data folder to fill; created if missing
+	Workers    int    // rows fetched at once; default 4
+	Downloader Downloader
+	Git        GitReader
+	Log        io.Writer // one line per row and a summary; nil for none
 }
 
 // FetchReport counts the outcome of every row.
@@ -95,6 +103,8 @@ type fetchPlan struct {
 	commit, regPath string
 	// SourceDebian
 	pkg, version string
+	// SourcePyPIPublished: the repository, "<owner>/<repo>"
+	repo string
 }
 
 type fetcher struct {
@@ -241,8 +251,10 @@ func planFetch(row Row) (fetchPlan, *Error) {
 		p.regPath, p.commit, err = ParseMalRegistryRef(row.SourceRef)
 	case row.Source == SourceDebian || strings.HasPrefix(row.Source, SourceDebian+"-"):
 		p.pkg, p.version, err = ParseDebianRef(row.SourceRef)
+	case row.Source == SourcePyPIPublished:
+		p.repo, p.commit, p.regPath, err = ParseRepoRef(row.SourceRef)
 	default:
-		return bad("unknown source %q (want %s or %s[-suite])", row.Source, SourceMalRegistry, SourceDebian)
+		return bad("unknown source %q (want %s, %s or %s[-suite])", row.Source, SourceMalRegistry, SourcePyPIPublished, SourceDebian)
 	}
 	if err != nil {
 		return fetchPlan{}, pkgErr(row.ID, ErrManifest, err)
@@ -269,6 +281,32 @@ func ParseMalRegistryRef(ref string) (path, commit string, err error) {
 		return "", "", fmt.Errorf("source_ref %q: registry path %q is not a clean relative path", ref, path)
 	}
 	return path, commit, nil
+}
+
+var repoName = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+
+// ParseRepoRef splits a pypi-published source_ref,
+// "<owner>/<repo>@<commit>:<path>": a GitHub-style repository name, a commit
+// (at least 4 hex digits) and a clean relative slash path inside it.
+func ParseRepoRef(ref string) (repo, commit, path string, err error) {
+	repo, rest, ok := strings.Cut(ref, "@")
+	if !ok {
+		return "", "", "", fmt.Errorf("source_ref %q: want <owner>/<repo>@<commit>:<path>", ref)
+	}
+	commit, path, ok = strings.Cut(rest, ":")
+	if !ok {
+		return "", "", "", fmt.Errorf("source_ref %q: want <owner>/<repo>@<commit>:<path>", ref)
+	}
+	if !repoName.MatchString(repo) || strings.Contains(repo, "..") || strings.HasPrefix(repo, ".") {
+		return "", "", "", fmt.Errorf("source_ref %q: %q is not an <owner>/<repo> name", ref, repo)
+	}
+	if !gitCommit.MatchString(commit) {
+		return "", "", "", fmt.Errorf("source_ref %q: commit %q is not 4-64 hex digits", ref, commit)
+	}
+	if !fs.ValidPath(path) || path == "." {
+		return "", "", "", fmt.Errorf("source_ref %q: path %q is not a clean relative path", ref, path)
+	}
+	return repo, commit, path, nil
 }
 
 var (
@@ -301,9 +339,12 @@ func (f *fetcher) fetchRow(ctx context.Context, row Row, p fetchPlan) (fetchStat
 	}
 	var data []byte
 	var err *Error
-	if p.commit != "" {
+	switch {
+	case p.repo != "":
+		data, err = f.fromRepo(ctx, row, p)
+	case p.commit != "":
 		data, err = f.fromRegistry(ctx, row, p)
-	} else {
+	default:
 		data, err = f.fromDebian(ctx, row, p)
 	}
 	if err == nil {
@@ -348,6 +389,21 @@ func (f *fetcher) fromRegistry(ctx context.Context, row Row, p fetchPlan) ([]byt
 	data, err := f.opt.Git.Show(ctx, f.opt.MalRegistry, p.commit, p.regPath)
 	if err != nil {
 		return nil, pkgErr(row.ID, ErrFetch, fmt.Errorf("pypi_malregistry %s@%s: %w", p.regPath, p.commit, err))
+	}
+	return data, nil
+}
+
+func (f *fetcher) fromRepo(ctx context.Context, row Row, p fetchPlan) ([]byte, *Error) {
+	if f.opt.Repos == "" {
+		return nil, pkgErr(row.ID, ErrFetch, fmt.Errorf("no folder of repository clones given (FetchOptions.Repos) for %s", p.repo))
+	}
+	clone := filepath.Join(f.opt.Repos, filepath.FromSlash(p.repo))
+	if st, err := os.Stat(clone); err != nil || !st.IsDir() {
+		return nil, pkgErr(row.ID, ErrFetch, fmt.Errorf("no clone of %s at %s", p.repo, clone))
+	}
+	data, err := f.opt.Git.Show(ctx, clone, p.commit, p.regPath)
+	if err != nil {
+		return nil, pkgErr(row.ID, ErrFetch, fmt.Errorf("%s %s@%s: %w", p.repo, p.regPath, p.commit, err))
 	}
 	return data, nil
 }

@@ -440,3 +440,88 @@ func TestFetchPlansRealManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchRepoRows rebuilds pypi-published rows from clones kept as
+// Repos/<owner>/<repo>; a row whose clone is missing fails alone.
+func TestFetchRepoRows(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skipf("git not on PATH: %v", err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(tmp, "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "pypimal test")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "test@example.invalid")
+	}
+	repos := filepath.Join(tmp, "repos")
+	clone := filepath.Join(repos, "acme", "fixtures")
+	if err := os.MkdirAll(filepath.Join(clone, "packages"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, clone, "init", "-q")
+	sdist := fakeTarGz(t, "gamma-1.0/PKG-INFO", "Metadata-Version: 2.1\nName: gamma\nVersion: 1.0\n")
+	if err := os.WriteFile(filepath.Join(clone, "packages", "gamma-1.0.tar.gz"), sdist, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, clone, "add", ".")
+	runGit(t, clone, "commit", "-q", "-m", "fixture")
+	head := runGit(t, clone, "rev-parse", "HEAD")
+	// Replace the file after the commit: Fetch must read the commit, not the work tree.
+	if err := os.WriteFile(filepath.Join(clone, "packages", "gamma-1.0.tar.gz"), []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	realRow := func(id, ref, out string) Row {
+		return Row{ID: id, Name: "gamma", Version: "1.0", Label: Benign, Source: SourcePyPIPublished,
+			SourceRef: ref, Path: out, Format: "sdist-tar.gz", SHA256: sumHex(sdist), Bytes: int64(len(sdist)),
+			Cluster: "gamma", PaperSplit: "realform"}
+	}
+	rows := []Row{
+		realRow("r1", "acme/fixtures@"+head[:12]+":packages/gamma-1.0.tar.gz", "benign-pypi/gamma-1.0.tar.gz"),
+		realRow("r2", "acme/missing@"+head[:12]+":packages/gamma-1.0.tar.gz", "benign-pypi/other/gamma-1.0.tar.gz"),
+	}
+	manifest := filepath.Join(tmp, "manifest.csv")
+	writeTestManifest(t, manifest, rows)
+	out := filepath.Join(tmp, "out")
+	rep, err := Fetch(context.Background(), FetchOptions{Manifest: manifest, Repos: repos, Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Fetched != 1 || rep.Failed != 1 || rep.Errors[0].ID != "r2" || !errors.Is(rep.Errors[0], ErrFetch) {
+		t.Fatalf("report = %+v (%v), want r1 fetched and r2 failed", rep, rep.Errors)
+	}
+	if !strings.Contains(rep.Errors[0].Error(), "acme/missing") {
+		t.Errorf("r2: %v, want the missing repository named", rep.Errors[0])
+	}
+	got, err := os.ReadFile(filepath.Join(out, "benign-pypi", "gamma-1.0.tar.gz"))
+	if err != nil || !bytes.Equal(got, sdist) {
+		t.Errorf("fetched bytes differ from the committed file (err %v)", err)
+	}
+	if _, err := LoadRow(out, rows[0], Limits{}); err != nil {
+		t.Errorf("LoadRow r1: %v", err)
+	}
+	// Without Repos the row fails with a message saying what is missing.
+	rep, err = Fetch(context.Background(), FetchOptions{Manifest: manifest, Out: filepath.Join(tmp, "out2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 2 || !strings.Contains(rep.Errors[0].Error(), "Repos") {
+		t.Errorf("without Repos: %+v %v", rep, rep.Errors)
+	}
+}
+
+func TestParseRepoRef(t *testing.T) {
+	repo, commit, path, err := ParseRepoRef("sarugaku/pipenv-test-artifacts@7f759bef4564:alembic/alembic-0.9.8.tar.gz")
+	if err != nil || repo != "sarugaku/pipenv-test-artifacts" || commit != "7f759bef4564" || path != "alembic/alembic-0.9.8.tar.gz" {
+		t.Errorf("ParseRepoRef = %q, %q, %q, %v", repo, commit, path, err)
+	}
+	for _, ref := range []string{"", "a/b", "a/b@abcd", "a@abcd:x", "a/b/c@abcd:x", "../b@abcd:x", "a/..@abcd:x",
+		"a/b@xyz1:x", "a/b@abcd:", "a/b@abcd:/x", "a/b@abcd:x/../y", "a b/c@abcd:x"} {
+		if _, _, _, err := ParseRepoRef(ref); err == nil {
+			t.Errorf("ParseRepoRef(%q): want an error", ref)
+		}
+	}
+}

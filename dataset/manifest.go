@@ -23,8 +23,8 @@ type Row struct {
 	SHA256       string
 	Bytes        int64
 	Added        string // malware only: first seen in the registry (YYYY-MM-DD)
-	Cluster      string // malware only: content key of a campaign
-	PaperSplit   string // train, test or pool
+	Cluster      string // malware: content key of a campaign; realform: the project name
+	PaperSplit   string // train, test, pool or realform
 	// Extra holds columns this version does not know, so that user manifests
 	// can carry their own split columns.
 	Extra map[string]string

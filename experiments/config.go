@@ -55,7 +55,7 @@ type Split struct {
 // Selector matches manifest rows: every given condition must hold.
 type Selector struct {
 	Label       string   `mapstructure:"label" yaml:"label,omitempty"`               // malicious or benign; "" = both
-	PaperSplit  []string `mapstructure:"paper_split" yaml:"paper_split,omitempty"`   // train, test, pool; empty = any
+	PaperSplit  []string `mapstructure:"paper_split" yaml:"paper_split,omitempty"`   // train, test, pool, realform; empty = any
 	AddedBefore string   `mapstructure:"added_before" yaml:"added_before,omitempty"` // YYYY-MM-DD, exclusive; rows without a date do not match
 	AddedFrom   string   `mapstructure:"added_from" yaml:"added_from,omitempty"`     // YYYY-MM-DD, inclusive; rows without a date do not match
 }
@@ -320,9 +320,9 @@ func (s Selector) validate() error {
 	}
 	for _, p := range s.PaperSplit {
 		switch p {
-		case "train", "test", "pool":
+		case "train", "test", "pool", "realform":
 		default:
-			return fmt.Errorf("paper_split %q: want train, test or pool", p)
+			return fmt.Errorf("paper_split %q: want train, test, pool or realform", p)
 		}
 	}
 	for _, d := range []string{s.AddedBefore, s.AddedFrom} {

@@ -45,15 +45,19 @@ func newDatasetCmd(v *viper.Viper) *cobra.Command {
 func newFetchCmd(v *viper.Viper) *cobra.Command {
 	var f fetchFlags
 	cmd := &cobra.Command{
-		Use:   "fetch --out DIR [--manifest FILE] [--malregistry CLONE|URL]",
-		Short: "Rebuild the dataset into --out: malware from pypi_malregistry, Debian rows with apt-get; exit 1 if any row failed",
+		Use:   "fetch --out DIR [--manifest FILE] [--malregistry CLONE|URL] [--repos DIR|URL]",
+		Short: "Rebuild the dataset into --out: malware from pypi_malregistry, real PyPI files from their repositories, Debian rows with apt-get; exit 1 if any row failed",
 		Long: `Rebuilds a dataset folder from a manifest: pypi_malregistry rows are read
 with "git show" from a clone at the manifest's commit (nothing is checked
 out), Debian rows are downloaded with "apt-get download NAME=VERSION". Every
 archive is checked against the manifest's size and sha256; rows already in
 --out are left alone. --malregistry is a local clone, or a URL that is
 cloned bare (blobs fetched on demand) into a scratch folder inside --out and
-removed afterwards.`,
+removed afterwards. Real published files (source pypi-published, source_ref
+OWNER/REPO@COMMIT:PATH) are read the same way from --repos: a folder of
+clones as DIR/OWNER/REPO, or a URL prefix such as https://github.com under
+which each named repository is cloned bare (into a scratch folder inside
+--out, removed afterwards).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runFetch(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), v, f)
@@ -61,13 +65,14 @@ removed afterwards.`,
 	}
 	cmd.Flags().StringVar(&f.manifest, "manifest", "", "manifest to rebuild (default: manifest.csv of the data folder)")
 	cmd.Flags().StringVar(&f.malregistry, "malregistry", "", "pypi_malregistry: a local clone, or a URL to clone")
+	cmd.Flags().StringVar(&f.repos, "repos", "", "repositories of pypi-published rows: a folder of clones as DIR/OWNER/REPO, or a URL prefix to clone them from")
 	cmd.Flags().StringVar(&f.out, "out", "", "data folder to fill, created if missing (required)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
 
 type fetchFlags struct {
-	manifest, malregistry, out string
+	manifest, malregistry, repos, out string
 }
 
 func runFetch(ctx context.Context, w, log io.Writer, v *viper.Viper, f fetchFlags) error {
@@ -86,9 +91,18 @@ func runFetch(ctx context.Context, w, log io.Writer, v *viper.Viper, f fetchFlag
 		defer os.RemoveAll(dir)
 		reg = dir
 	}
+	repos := f.repos
+	if isGitURL(repos) {
+		dir, err := cloneRepos(ctx, repos, f.manifest, f.out, log)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		repos = dir
+	}
 	start := time.Now()
 	rep, err := dataset.Fetch(ctx, dataset.FetchOptions{
-		Manifest: f.manifest, MalRegistry: reg, Out: f.out, Workers: v.GetInt("workers"), Log: log,
+		Manifest: f.manifest, MalRegistry: reg, Repos: repos, Out: f.out, Workers: v.GetInt("workers"), Log: log,
 	})
 	if err != nil {
 		return err
@@ -135,13 +149,61 @@ func cloneMalRegistry(ctx context.Context, url, out string, log io.Writer) (stri
 	if err != nil {
 		return "", fmt.Errorf("fetch: %w", err)
 	}
+	if err := cloneBare(ctx, url, dir, log); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// cloneRepos clones, bare and blobless, every repository that the
+// manifest's pypi-published rows name, from prefix/OWNER/REPO into a scratch
+// folder inside out laid out as Fetch's Repos folder. A repository that
+// cannot be cloned is left out: its rows fail in Fetch, the others go on.
+func cloneRepos(ctx context.Context, prefix, manifest, out string, log io.Writer) (string, error) {
+	rows, err := dataset.ReadManifestFile(manifest)
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	dir, err := os.MkdirTemp(out, ".repos-")
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.Source != dataset.SourcePyPIPublished {
+			continue
+		}
+		repo, _, _, err := dataset.ParseRepoRef(r.SourceRef)
+		if err != nil || seen[repo] {
+			continue // a bad ref fails its row in Fetch
+		}
+		seen[repo] = true
+		dst := filepath.Join(dir, filepath.FromSlash(repo))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("fetch: %w", err)
+		}
+		if err := cloneBare(ctx, strings.TrimSuffix(prefix, "/")+"/"+repo, dst, log); err != nil {
+			fmt.Fprintf(log, "%v\n", err)
+			os.RemoveAll(dst)
+		}
+	}
+	return dir, nil
+}
+
+// cloneBare clones url into dir without a work tree; git show fetches the
+// blobs it needs later.
+func cloneBare(ctx context.Context, url, dir string, log io.Writer) error {
 	fmt.Fprintf(log, "cloning %s (bare, blobs on demand)\n", url)
 	cmd := exec.CommandContext(ctx, "git", "clone", "--quiet", "--bare", "--filter=blob:none", "--", url, dir)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", fmt.Errorf("fetch: git clone %s: %w: %s", url, err, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("fetch: git clone %s: %w: %s", url, err, strings.TrimSpace(string(msg)))
 	}
-	return dir, nil
+	return nil
 }
 
 // oneLine keeps a table cell on one line (git and apt-get errors carry
