@@ -179,6 +179,7 @@ func (c *collector) finish(id, format string) (*Package, error) {
 		return nil, pkgErr(id, ErrEmpty, nil)
 	}
 	p := &Package{Row: Row{ID: id}, Format: format, Files: c.files, Issues: c.issues, UncompressedBytes: c.total}
+	p.AssignRoles()
 	if mp := findMetadata(c.files); mp != "" {
 		p.setMetadata(mp)
 	}

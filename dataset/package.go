@@ -36,6 +36,10 @@ type File struct {
 	Kind       Kind
 	Executable bool // an executable mode bit was set in the archive
 	Data       []byte
+	Role       Role // see AssignRoles
+	// ModPath is the path under the import root for RoleModule files
+	// ("pkg/mod.py" for an sdist's "src/pkg/mod.py"), "" otherwise.
+	ModPath string
 }
 
 // Name is the last path element.
