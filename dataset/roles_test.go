@@ -207,4 +207,3 @@ func TestRolesBackendPath(t *testing.T) {
 		}
 	}
 }
-
