@@ -33,7 +33,7 @@ func TestTrainConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := c.TrainSet(); err != nil || s.Name != "all" || len(s.Families) != 4 {
+	if s, err := c.TrainSet(); err != nil || s.Name != "all" || len(s.Families) != 5 {
 		t.Errorf("train set %+v, %v", s, err)
 	}
 

@@ -21,11 +21,14 @@ const (
 	Metadata Family = "metadata"
 	Files    Family = "files"
 	Code     Family = "code"
-	Text     Family = "text"
+	// Install is the install-time behaviour of install files (setup.py and
+	// the like); not one of the paper's families, see installFacts.
+	Install Family = "install"
+	Text    Family = "text"
 )
 
 // Families in report order.
-var Families = []Family{Metadata, Files, Code, Text}
+var Families = []Family{Metadata, Files, Code, Install, Text}
 
 // Type says how a feature's value reads.
 type Type string
@@ -64,6 +67,7 @@ func buildCatalogue() []def {
 	all = append(all, metadataDefs()...)
 	all = append(all, fileDefs()...)
 	all = append(all, codeDefs()...)
+	all = append(all, installDefs()...)
 	seen := map[string]bool{}
 	for _, d := range all {
 		if seen[d.Name] {
@@ -95,7 +99,7 @@ func Names() []string {
 
 // TextDefinition documents the text family, which has no fixed columns.
 const TextDefinition = "Per-package counts of tokens from identifiers, string literals and comments of every " +
-	"`.py` file (split on snake_case and camelCase, lower-cased, 2–24 characters, at least one letter). " +
+	"`.py` file whose role is module (never install, test, doc or example files; split on snake_case and camelCase, lower-cased, 2–24 characters, at least one letter). " +
 	"A vectoriser fitted on each training fold only keeps tokens by document frequency (top-K) and " +
 	"weighs them by TF-IDF; extraction stores the counts in `tokens.tsv`."
 

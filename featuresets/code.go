@@ -4,11 +4,9 @@ import (
 	"math"
 	"net"
 	"net/url"
-	"path"
 	"regexp"
 	"strings"
 
-	"pypimal/dataset"
 	"pypimal/featuresets/pyast"
 )
 
@@ -33,15 +31,13 @@ type codeFacts struct {
 	pyFiles, failedFiles, truncated                        int
 	lines, errorNodes, filesWithErrors, py2                int
 	functions, classes, imports, dynamicImports            int
-	all, install                                           scopeStats
+	all                                                    scopeStats
 	stringBytes, escapes, highEntropy, longBase64, longHex int
 	maxEntropy                                             float64
 	chrCalls, maxChrChain, nonASCIIIdent, zeroWidth, bidi  int
 	longLines, maxLineLen, pyarmor                         int
 	urls, ipURLs, ipLiterals, suspicious, execDecoded      int
 	shellPayloads                                          int
-	installHooks, hookClasses                              int
-	setupIncomplete                                        bool
 	tokens                                                 map[string]int
 	tokenCount                                             int
 	findings                                               []Finding
@@ -115,23 +111,6 @@ func codeDefs() []def {
 		cnt("code_shell_payloads", "String literals holding a download-and-run or encoded shell command (powershell -EncodedCommand/-enc, cmd /c, curl|wget piped to a shell, /dev/tcp, certutil -urlcache, mshta, bitsadmin, nc -e).", func(c *codeFacts) int { return c.shellPayloads }),
 		cnt("code_suspicious_endpoints", "Strings naming webhooks, paste, tunnel, file-drop, request-catcher or URL-shortener services.", func(c *codeFacts) int { return c.suspicious }),
 	)
-	// Install-time scope: setup.py and the top level of __init__.py files,
-	// the code that runs on install or import. Leaky: only the malware side
-	// has a setup.py.
-	for _, fam := range apiFamilies {
-		fam := fam
-		x := cnt("install_api_"+string(fam), "Call sites in install-time code (setup.py, top level of __init__.py) of the "+string(fam)+" family.", func(c *codeFacts) int { return c.install.calls[fam] })
-		x.Leaky = true
-		defs = append(defs, x)
-	}
-	for _, x := range []def{
-		cnt("install_calls", "Call sites in install-time code.", func(c *codeFacts) int { return c.install.total }),
-		cnt("install_hooks", "setup(cmdclass=…) entries overriding install, develop, egg_info, build_py or bdist_egg.", func(c *codeFacts) int { return c.installHooks }),
-		cnt("install_hook_classes", "Classes in setup.py deriving from setuptools/distutils install, develop or egg_info commands.", func(c *codeFacts) int { return c.hookClasses }),
-	} {
-		x.Leaky = true
-		defs = append(defs, x)
-	}
 	return defs
 }
 
@@ -170,14 +149,9 @@ func (c *codeFacts) addFile(rel string, f *pyast.File) {
 	c.maxLineLen = max(c.maxLineLen, f.MaxLineLen)
 	c.stringBytes += f.StringBytes
 
-	isSetup := rel == "setup.py"
-	isInit := path.Base(rel) == "__init__.py"
 	for i := range f.Calls {
 		call := &f.Calls[i]
 		c.all.add(call)
-		if isSetup || isInit && call.TopLevel {
-			c.install.add(call)
-		}
 		switch call.Name {
 		case "exec", "eval", "compile":
 			if decodesData(call.Snippet) {
@@ -190,9 +164,6 @@ func (c *codeFacts) addFile(rel string, f *pyast.File) {
 	}
 	for i := range f.Strings {
 		c.addString(&f.Strings[i])
-	}
-	if isSetup {
-		c.addSetup(f)
 	}
 	for _, id := range f.Identifiers {
 		c.addTokens(id)
@@ -220,9 +191,12 @@ func decodesData(snippet string) bool {
 	return false
 }
 
-func (c *codeFacts) addSetup(f *pyast.File) {
+// setupIncomplete: setup.py has no setup() call, or one without name,
+// version, or any of packages/py_modules/scripts/package_dir/ext_modules
+// (and no **kwargs).
+func setupIncomplete(f *pyast.File) bool {
 	if len(f.SetupCalls) == 0 {
-		c.setupIncomplete = true
+		return true
 	}
 	for _, sc := range f.SetupCalls {
 		kw := map[string]bool{}
@@ -231,23 +205,10 @@ func (c *codeFacts) addSetup(f *pyast.File) {
 		}
 		if !sc.KwSplat && (!kw["name"] || !kw["version"] && !kw["use_scm_version"] ||
 			!kw["packages"] && !kw["py_modules"] && !kw["scripts"] && !kw["package_dir"] && !kw["ext_modules"]) {
-			c.setupIncomplete = true
-		}
-		for _, cc := range sc.CmdClass {
-			if hookCommands[cc.Command] {
-				c.installHooks++
-			}
+			return true
 		}
 	}
-	for _, cl := range f.Classes {
-		for _, b := range cl.Bases {
-			last := b[strings.LastIndexByte(b, '.')+1:]
-			if last == "install" || last == "develop" || last == "egg_info" || strings.HasSuffix(b, "command.install.install") {
-				c.hookClasses++
-				break
-			}
-		}
-	}
+	return false
 }
 
 var urlRe = regexp.MustCompile(`https?://[^\s'"<>\\{}|^` + "`" + `]+`)
@@ -388,6 +349,3 @@ func isIPLiteral(s string) bool {
 	return !ip.IsLoopback() && !ip.IsUnspecified() && !ip.Equal(net.IPv4bcast)
 }
 
-// Code facts for files outside Python (nothing) are zero; a package with no
-// .py file has all-zero code features.
-var _ = dataset.KindPython

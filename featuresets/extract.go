@@ -12,7 +12,7 @@ import (
 
 // ExtractorVersion changes whenever a feature's definition or computation
 // changes; cached rows of another version are recomputed.
-const ExtractorVersion = 1
+const ExtractorVersion = 3
 
 // MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
 // files (generated tables, vendored bundles) are cut at a line end and
@@ -37,6 +37,7 @@ type facts struct {
 	meta  metaFacts
 	files fileFacts
 	code  codeFacts
+	inst  installFacts
 }
 
 // Extractor computes feature rows. It owns a Python parser and is not safe
@@ -70,7 +71,9 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 	row := &Row{ID: p.ID()}
 	for i := range p.Files {
 		fl := &p.Files[i]
-		if fl.Kind != dataset.KindPython {
+		// Only module and install code is analysed: tests, docs and
+		// examples are what one form ships and another does not.
+		if fl.Kind != dataset.KindPython || fl.Role != dataset.RoleModule && fl.Role != dataset.RoleInstall {
 			continue
 		}
 		start := time.Now()
@@ -78,13 +81,16 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 		e.ParseTime += time.Since(start)
 		if err != nil {
 			row.PythonErrors++
-			f.code.pyFiles++
+			if fl.Role == dataset.RoleModule {
+				f.code.pyFiles++
+			}
 			continue
 		}
-		f.code.addFile(fl.Path, pf)
-	}
-	if p.File("setup.py") == nil {
-		f.code.setupIncomplete = false
+		if fl.Role == dataset.RoleInstall {
+			f.inst.addFile(fl.Path, pf)
+		} else {
+			f.code.addFile(fl.ModPath, pf)
+		}
 	}
 	row.Values = make([]float64, len(catalogue))
 	for i, d := range catalogue {
@@ -95,7 +101,7 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 		row.Values[i] = v
 	}
 	row.Tokens = topTokens(f.code.tokens, MaxDistinctTokens)
-	row.Findings = f.code.findings
+	row.Findings = append(f.inst.findings, f.code.findings...)
 	return row, nil
 }
 

@@ -28,6 +28,7 @@ func pkg(t testing.TB, pkgInfo string, files ...string) *dataset.Package {
 		p.Files = append(p.Files, dataset.File{Path: files[i], Size: int64(len(data)),
 			Kind: dataset.Classify(files[i], data), Data: data})
 	}
+	p.AssignRoles()
 	return p
 }
 
@@ -80,7 +81,7 @@ func TestMalwarePatterns(t *testing.T) {
 	}{
 		{"exec of base64", "pkg/__init__.py", `import base64
 exec(base64.b64decode("aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ2lkJyk="))
-`, map[string]float64{"code_exec_decoded": 1, "code_api_exec": 1, "code_api_decode": 1, "install_api_exec": 1, "install_api_decode": 1}},
+`, map[string]float64{"code_exec_decoded": 1, "code_api_exec": 1, "code_api_decode": 1, "install_exec_decoded": 0}},
 
 		{"aliased exec of zlib", "m.py", `from zlib import decompress as d
 import base64 as b
@@ -99,8 +100,9 @@ class PostInstall(install):
         install.run(self)
 
 setup(name="evil", version="1.0", packages=["evil"], cmdclass={"install": PostInstall})
-`, map[string]float64{"install_hooks": 1, "install_hook_classes": 1, "install_api_network": 1, "install_api_process": 1,
-			"code_api_network": 1, "code_api_process": 1, "code_ip_urls": 1, "code_urls": 1, "files_setup_incomplete": 0}},
+`, map[string]float64{"setup_cmdclass_hooks": 1, "setup_hook_classes": 1, "setup_api_network": 1, "setup_api_process": 1,
+			"install_hook_runs": 1, "install_network": 1, "install_suspicious_hosts": 1,
+			"code_api_network": 0, "code_api_process": 0, "code_urls": 0, "files_setup_incomplete": 0}},
 
 		{"discord webhook", "steal.py", `import requests
 WEBHOOK = "https://discord.com/api/webhooks/1234567890/AbCdEf"
@@ -160,8 +162,8 @@ def test_help():
     out = subprocess.run([sys.executable, "-m", "tool", "--help"], capture_output=True)
     assert out.returncode == 0
 `)
-		want(t, v, map[string]float64{"code_api_process": 1, "code_shell_payloads": 0, "code_exec_decoded": 0,
-			"install_api_process": 0, "install_calls": 0, "code_suspicious_endpoints": 0, "code_ip_literals": 0})
+		// Tests are not module code: they enter no family.
+		want(t, v, map[string]float64{"code_api_process": 0, "code_py_files": 0, "setup_api_process": 0, "setup_calls": 0, "files_has_tests": 1})
 	})
 	t.Run("docs with URLs", func(t *testing.T) {
 		v := code(t, "pkg/util.py", `"""Helpers. See https://docs.python.org/3/library/os.html and https://github.com/org/repo."""
@@ -189,9 +191,9 @@ ps = "PowerShell is supported"
 		// unspecified address are not counted.
 		want(t, v, map[string]float64{"code_ip_literals": 1, "code_ip_urls": 0, "code_urls": 1})
 	})
-	t.Run("non-top-level code in __init__ is not install time", func(t *testing.T) {
-		v := code(t, "pkg/__init__.py", "import os\n\ndef run():\n    os.system('ls')\n")
-		want(t, v, map[string]float64{"code_api_process": 1, "install_api_process": 0})
+	t.Run("module code is not install code", func(t *testing.T) {
+		v := code(t, "pkg/__init__.py", "import os\nos.system('ls')\n")
+		want(t, v, map[string]float64{"code_api_process": 1, "setup_api_process": 0, "setup_calls": 0})
 	})
 }
 
@@ -313,11 +315,14 @@ func TestFileFeatures(t *testing.T) {
 	)
 	p.Files[5].Executable = true
 	v, _ := extract(t, p)
+	// Sizes and kinds count the 7 module files under x/; the rest is
+	// README, LICENSE, a hidden file, a test and setup.cfg.
 	want(t, v, map[string]float64{
-		"files_total": 12, "files_max_depth": 3, "files_python": 3, "files_native": 2, "files_windows_exe": 1,
+		"files_total": 7, "files_max_depth": 3, "files_python": 2, "files_native": 2, "files_windows_exe": 1,
+		"files_native_programs": 2, "files_extension_modules": 0,
 		"files_script": 1, "files_archive": 1, "files_image": 1, "files_hidden": 1, "files_executable_bit": 1,
 		"files_has_readme": 1, "files_has_license": 1, "files_has_tests": 1, "files_setup_cfg": 1,
-		"files_setup_py": 0, "files_pyproject": 0, "files_python_ratio": 0.25,
+		"files_setup_py": 0, "files_pyproject": 0, "files_python_ratio": 2.0 / 7,
 	})
 }
 
@@ -371,14 +376,17 @@ func TestCatalogue(t *testing.T) {
 		default:
 			t.Errorf("%s: type %q", f.Name, f.Type)
 		}
-		wantLeaky := strings.HasPrefix(f.Name, "install_") || strings.HasPrefix(f.Name, "files_setup") ||
-			strings.HasPrefix(f.Name, "files_has_") && f.Name != "files_has_tests" ||
-			f.Name == "files_pyproject" || f.Name == "files_license_mismatch"
+		wantLeaky := strings.HasPrefix(f.Name, "setup_") || strings.HasPrefix(f.Name, "files_setup") ||
+			strings.HasPrefix(f.Name, "files_has_") || f.Name == "files_pyproject" || f.Name == "files_license_mismatch" ||
+			f.Name == "files_extension_modules" || f.Name == "files_executable_bit" || f.Name == "files_hidden"
+		if f.Family == Install && !wantLeaky && !strings.HasPrefix(f.Name, "install_") {
+			t.Errorf("%s: a non-leaky install feature must be named install_*", f.Name)
+		}
 		if f.Leaky != wantLeaky {
 			t.Errorf("%s: leaky = %v", f.Name, f.Leaky)
 		}
 	}
-	for _, fam := range []Family{Metadata, Files, Code} {
+	for _, fam := range []Family{Metadata, Files, Code, Install} {
 		if families[fam] < 10 {
 			t.Errorf("family %s has only %d features", fam, families[fam])
 		}

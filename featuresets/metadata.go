@@ -110,13 +110,28 @@ func metadataDefs() []def {
 			return float64(strings.Count(f.name(), "-") + strings.Count(f.name(), "_") + strings.Count(f.name(), "."))
 		}),
 		m("meta_name_upper", Bool, "The distribution name has an upper-case letter.", func(f *facts) float64 { return b2f(countRunes(f.name(), unicode.IsUpper) > 0) }),
-		m("meta_fields", Count, "Number of header fields in the metadata file.", func(f *facts) float64 {
+		m("meta_fields", Count, "Number of core descriptive header fields (Name, Version, Summary, Home-page, Download-URL, Author, Author-email, Maintainer, Maintainer-email, License, Keywords, Classifier, Requires-Dist, Requires-Python, Project-URL, Provides-Extra; not the fields that the packaging tool's version adds, such as Metadata-Version, License-File or Platform).", func(f *facts) float64 {
 			if f.pkg.Meta == nil {
 				return 0
 			}
-			return float64(len(f.pkg.Meta.Fields))
+			n := 0
+			for _, fl := range f.pkg.Meta.Fields {
+				if coreFields[strings.ToLower(fl.Name)] {
+					n++
+				}
+			}
+			return float64(n)
 		}),
 	}
+}
+
+// coreFields are the metadata fields a project writes itself, the same in
+// PKG-INFO, METADATA and an egg-info PKG-INFO.
+var coreFields = map[string]bool{
+	"name": true, "version": true, "summary": true, "home-page": true, "download-url": true,
+	"author": true, "author-email": true, "maintainer": true, "maintainer-email": true,
+	"license": true, "keywords": true, "classifier": true, "requires-dist": true,
+	"requires-python": true, "project-url": true, "provides-extra": true,
 }
 
 func (f *facts) pkgMeta(name string) string      { return f.pkg.Meta.Get(name) }

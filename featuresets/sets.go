@@ -14,17 +14,19 @@ type Set struct {
 	Features []string `mapstructure:"features" json:"features,omitempty" yaml:"features,omitempty"`
 }
 
-// DefaultSets are the eight feature sets of DESIGN §3.
+// DefaultSets are the eight feature sets of DESIGN §3. The code sets
+// carry the install family too: the paper's code features read setup.py,
+// which is now install code.
 func DefaultSets() []Set {
 	return []Set{
 		{Name: "metadata", Families: []Family{Metadata}},
 		{Name: "files", Families: []Family{Files}},
-		{Name: "code", Families: []Family{Code}},
+		{Name: "code", Families: []Family{Code, Install}},
 		{Name: "text", Families: []Family{Text}},
 		{Name: "metadata+files", Families: []Family{Metadata, Files}},
-		{Name: "code+text", Families: []Family{Code, Text}},
-		{Name: "metadata+files+code", Families: []Family{Metadata, Files, Code}},
-		{Name: "all", Families: []Family{Metadata, Files, Code, Text}},
+		{Name: "code+text", Families: []Family{Code, Install, Text}},
+		{Name: "metadata+files+code", Families: []Family{Metadata, Files, Code, Install}},
+		{Name: "all", Families: []Family{Metadata, Files, Code, Install, Text}},
 	}
 }
 
@@ -46,12 +48,12 @@ func (s Set) Resolve(features []Feature, includeLeaky bool) (Selection, error) {
 	want := map[int]bool{}
 	for _, fam := range s.Families {
 		switch fam {
-		case Metadata, Files, Code:
+		case Metadata, Files, Code, Install:
 		case Text:
 			sel.Text = true
 			continue
 		default:
-			return sel, fmt.Errorf("feature set %q: unknown family %q (want one of metadata, files, code, text)", s.Name, fam)
+			return sel, fmt.Errorf("feature set %q: unknown family %q (want one of metadata, files, code, install, text)", s.Name, fam)
 		}
 		for i, f := range features {
 			if f.Family == fam {
