@@ -348,4 +348,3 @@ func isIPLiteral(s string) bool {
 	}
 	return !ip.IsLoopback() && !ip.IsUnspecified() && !ip.Equal(net.IPv4bcast)
 }
-

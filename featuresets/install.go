@@ -22,15 +22,15 @@ import (
 // feature that ordinary install code sets would teach the model the form.
 // The re-packing tests check that the ordinary templates set none of them.
 type installFacts struct {
-	files                                   int
-	network, shellPayloads, execFetched     int
-	credentials, secretNames, persistence   int
-	endpoints, hookRuns, encoded            int
-	all                                     scopeStats // leaky: every call
-	cmdclassHooks, hookClasses              int        // leaky: lexicon of setup()
-	setupIncomplete                         bool
-	hookClassNames                          map[string]bool
-	findings                                []Finding
+	files                                 int
+	network, shellPayloads, execFetched   int
+	credentials, secretNames, persistence int
+	endpoints, hookRuns, encoded          int
+	all                                   scopeStats // leaky: every call
+	cmdclassHooks, hookClasses            int        // leaky: lexicon of setup()
+	setupIncomplete                       bool
+	hookClassNames                        map[string]bool
+	findings                              []Finding
 }
 
 func installDefs() []def {
