@@ -41,6 +41,7 @@ type Config struct {
 	CV           CV       `mapstructure:"cv" yaml:"cv"`
 
 	Importance ImportanceConfig `mapstructure:"importance" yaml:"importance"`
+	FormShift  FormShiftConfig  `mapstructure:"form_shift" yaml:"form_shift"`
 	Baselines  BaselinesConfig  `mapstructure:"baselines" yaml:"baselines"`
 	Train      TrainConfig      `mapstructure:"train" yaml:"train"` // what `pypimal train` fits; `run` ignores it
 }
@@ -81,6 +82,15 @@ type ImportanceConfig struct {
 	Set     string `mapstructure:"set" yaml:"set"`
 	Leaky   bool   `mapstructure:"leaky" yaml:"leaky"`
 	Repeats int    `mapstructure:"repeats" yaml:"repeats"`
+}
+
+// FormShiftConfig turns on the form-shift measurement: every test-fitted
+// model also scores the benign test rows re-packed as sdists and as wheels
+// (dataset/repack), and the real published PyPI files (realform rows
+// outside the split), and the report gives its false-positive rate on
+// each form.
+type FormShiftConfig struct {
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
 }
 
 // BaselinesConfig turns on the bandit/packj comparison.
@@ -135,6 +145,7 @@ func Defaults() map[string]any {
 		"text":         map[string]any{"min_df": 2, "max_features": 500, "rank_by_count": false},
 		"cv":           map[string]any{"k": 10, "repeats": 1, "group": false},
 		"importance":   map[string]any{"enabled": true, "model": ModelStacking, "set": "all", "leaky": false, "repeats": 5},
+		"form_shift":   map[string]any{"enabled": true},
 		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
 		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0},
 	}

@@ -20,6 +20,10 @@ type Options struct {
 	Cache    *Cache // nil: no cache
 	Limits   dataset.Limits
 	Progress io.Writer // progress bar target, nil for none
+	// Repack, when set, turns each loaded package into another form before
+	// its features are computed (the form-shift instrument); key names the
+	// result in the cache (the sha256 of the re-packed archive).
+	Repack func(row dataset.Row, p *dataset.Package) (q *dataset.Package, key string, err error)
 }
 
 // Timing splits extraction time, summed over workers.
@@ -111,8 +115,9 @@ feed:
 }
 
 func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm *Timing) (r *Row, ee *ExtractError) {
-	if opt.Cache != nil {
-		if r, ok := opt.Cache.Get(row.SHA256); ok {
+	key := row.SHA256
+	if opt.Cache != nil && opt.Repack == nil {
+		if r, ok := opt.Cache.Get(key); ok {
 			tm.CacheHits++
 			r.ID = row.ID
 			return r, nil
@@ -135,6 +140,18 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 		}
 		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: dataset.Reason(err).Error(), Detail: detail}
 	}
+	if opt.Repack != nil {
+		if p, key, err = opt.Repack(row, p); err != nil {
+			return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: err.Error()}
+		}
+		if opt.Cache != nil {
+			if r, ok := opt.Cache.Get(key); ok {
+				tm.CacheHits++
+				r.ID = row.ID
+				return r, nil
+			}
+		}
+	}
 	start = time.Now()
 	parse := ex.ParseTime
 	r, err = ex.Extract(p)
@@ -145,7 +162,7 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 	}
 	if opt.Cache != nil {
 		// A cache that cannot be written costs speed next time, not this row.
-		if err := opt.Cache.Put(row.SHA256, r); err != nil {
+		if err := opt.Cache.Put(key, r); err != nil {
 			tm.CacheErrors++
 		}
 	}

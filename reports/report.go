@@ -90,6 +90,7 @@ func WriteReport(w io.Writer, r *Results, files ReportFiles) error {
 	rep.importance()
 	rep.curves()
 	rep.rules()
+	rep.formShift()
 	rep.baselines()
 	rep.biases()
 	rep.errors()

@@ -36,6 +36,10 @@ type Results struct {
 	// split (empty when either was not run).
 	Rules []RuleScore
 
+	// FormShift, when measured, gives every test-fitted model's
+	// false-positive rate per packaging form.
+	FormShift *FormShift
+
 	Errors []PackageError // packages that produced no features, and why
 
 	// Baselines, when run (nil otherwise), are written by the baselines

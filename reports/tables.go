@@ -29,6 +29,8 @@ import (
 //   - errors.csv: the packages without features (header only when none).
 //   - importance.csv, when r has permutation importance.
 //   - rules.csv, when r compares stacking with the intersection rule.
+//   - form_shift.csv, when r measured the form shift: each cell's false
+//     positives and rate on each form.
 //
 // The per-metric CSVs are in long form, one row per cell that was run
 // (cells not run have no row), with the columns
@@ -111,6 +113,14 @@ func writeTables(dir string, r *Results) ([]string, error) {
 			return nil, err
 		}
 		if err := put("importance.csv", data); err != nil {
+			return nil, err
+		}
+	}
+	if r.FormShift != nil && len(r.FormShift.Cells) > 0 {
+		if data, err = formShiftCSV(r.FormShift); err != nil {
+			return nil, err
+		}
+		if err := put("form_shift.csv", data); err != nil {
 			return nil, err
 		}
 	}

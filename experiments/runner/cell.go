@@ -34,6 +34,10 @@ type grid struct {
 	digest      string
 	logf        func(string, ...any)
 	set         *setState // the current feature set's, nil before the first cell
+	// shift are the benign packages of other forms every test fit also
+	// scores (formShiftSets); shiftKey digests them for the cell keys.
+	shift    []shiftSet
+	shiftKey string
 
 	// importanceFit is the test fit of the cell permutation importance
 	// scores (importance.model on importance.set with importance.leaky),
@@ -54,6 +58,7 @@ type grid struct {
 type setState struct {
 	scope       string
 	train, test classifiers.Data
+	shift       []classifiers.Data
 
 	mu   sync.Mutex // fits are recorded by the pool's goroutines
 	fits map[string]map[int64]classifiers.Pipeline
@@ -67,6 +72,7 @@ func (g *grid) state(set featuresets.Set, leaky bool, sel featuresets.Selection)
 		s := &setState{scope: scope, train: data(g.train.Rows, sel)}
 		if len(g.test.Rows) > 0 {
 			s.test = data(g.test.Rows, sel)
+			s.shift = shiftData(g.shift, sel)
 		}
 		g.set = s
 	}
@@ -150,6 +156,8 @@ type cellResult struct {
 	Folds      []experiments.Metrics
 	Test       *experiments.Metrics `json:",omitempty"`
 	TestScores []float64            `json:",omitempty"`
+	// ShiftScores are the test fit's scores of each form-shift set.
+	ShiftScores [][]float64 `json:",omitempty"`
 }
 
 func (c *cellResult) reportCell() reports.Cell {
@@ -186,8 +194,9 @@ func (g *grid) cellKeyJSON(set featuresets.Set, leaky bool, model string) []byte
 		Members     []string
 		Train, Test int
 		MLPDtype    string `json:",omitempty"` // "" for float64: older keys stay valid
+		Shift       string `json:",omitempty"`
 	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
-		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows), g.mlpDtype(model)}
+		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows), g.mlpDtype(model), g.shiftKey}
 	b, _ := json.Marshal(k)
 	return b
 }
@@ -294,13 +303,14 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	// alone.
 	type testFit struct {
 		scores []float64
+		shift  [][]float64
 		fitted classifiers.Pipeline
 		err    error
 	}
 	testDone := make(chan testFit, 1)
 	go func() {
-		scores, fitted, err := g.testFit(f, d, testData)
-		testDone <- testFit{scores, fitted, err}
+		scores, shift, fitted, err := g.testFit(f, d, testData, st.shift)
+		testDone <- testFit{scores, shift, fitted, err}
 	}()
 	cv, cvErr := experiments.CrossValidate(ctx, f, d, g.train.Labels, g.folds, threshold,
 		experiments.CVOptions{Seed: g.cfg.Seed, Workers: g.cfg.Workers})
@@ -326,7 +336,7 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 		if err != nil {
 			return nil, fmt.Errorf("score test rows: %w", err)
 		}
-		c.Test, c.TestScores = &m, tf.scores
+		c.Test, c.TestScores, c.ShiftScores = &m, tf.scores, tf.shift
 	}
 	s := experiments.Summarize(c.Folds)
 	test := math.NaN()
@@ -341,13 +351,14 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 }
 
 // testFit fits a pipeline of f on all training rows d and scores the test
-// rows (no scores without test rows); it returns the fitted pipeline too.
-// A panic is an error, as in a fold.
-func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) ([]float64, classifiers.Pipeline, error) {
+// rows (no scores without test rows) and each form-shift set; it returns
+// the fitted pipeline too. A panic is an error, as in a fold.
+func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data, shift []classifiers.Data) ([]float64, [][]float64, classifiers.Pipeline, error) {
 	if len(g.test.Rows) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var scores []float64
+	var shiftScores [][]float64
 	var fitted classifiers.Pipeline
 	_, err := pool.Run(context.Background(), 1, 1, func(int) error {
 		p := f(g.testSeed())
@@ -358,10 +369,17 @@ func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data) 
 		if err != nil {
 			return fmt.Errorf("score test rows: %w", err)
 		}
+		for i, sd := range shift {
+			ss, err := p.Predict(sd)
+			if err != nil {
+				return fmt.Errorf("score %s: %w", g.shift[i].Name, err)
+			}
+			shiftScores = append(shiftScores, ss)
+		}
 		scores, fitted = s, p
 		return nil
 	})
-	return scores, fitted, err
+	return scores, shiftScores, fitted, err
 }
 
 // stored returns the finished cell with this key, if any.

@@ -121,6 +121,19 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		}
 	}
 
+	var shift []shiftSet
+	if cfg.FormShift.Enabled && len(testRows) > 0 {
+		t0 = time.Now()
+		var shiftErrs []featuresets.ExtractError
+		shift, shiftErrs, err = formShiftSets(ctx, cfg, opt, rows, all, testRows, cache)
+		if err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+		extractErrs = append(extractErrs, shiftErrs...)
+		timings["form_shift_features"] = time.Since(t0).Seconds()
+		logf("form shift: %s in %.1fs", shiftSummary(shift), timings["form_shift_features"])
+	}
+
 	res := &reports.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
 	if y, err := configYAML(cfg); err == nil {
 		res.Config = y
@@ -150,8 +163,9 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 	// The grid.
 	t0 = time.Now()
 	g := &grid{cfg: cfg, train: train, test: test, folds: folds, cellDir: filepath.Join(opt.OutDir, "cells"),
-		digest: res.Dataset.Digest, logf: logf}
+		digest: res.Dataset.Digest, logf: logf, shift: shift, shiftKey: shiftDigest(shift)}
 	var preds []prediction
+	var cells []*cellResult
 	for _, leaky := range cfg.Leaky {
 		for _, set := range cfg.FeatureSets {
 			for _, model := range cfg.Models {
@@ -163,6 +177,7 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 					return nil, fmt.Errorf("run: %s/%s (leaky %v): %w", set.Name, model, leaky, err)
 				}
 				res.Cells = append(res.Cells, c.reportCell())
+				cells = append(cells, c)
 				for i, s := range c.TestScores {
 					preds = append(preds, prediction{id: test.Rows[i].ID, label: test.Labels[i], set: set.Name, leaky: leaky,
 						model: model, score: s, threshold: c.Threshold})
@@ -175,6 +190,11 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		}
 	}
 	timings["grid"] = time.Since(t0).Seconds()
+	if len(shift) > 0 {
+		if res.FormShift, err = formShift(test, shift, cells); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
 	if err := writeCSV(filepath.Join(opt.OutDir, "predictions.csv"), func(w io.Writer) error { return writePredictions(w, preds) }); err != nil {
 		return nil, err
 	}
