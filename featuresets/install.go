@@ -46,12 +46,12 @@ func installDefs() []def {
 		d("install_network", "Network calls in install code (socket, urllib.request, requests, http.client, .urlopen, .connect…; not urllib.parse or socket.gethostname).", func(c *installFacts) int { return c.network }),
 		d("install_shell_payloads", "String literals in install code holding a download-and-run or encoded shell command (as code_shell_payloads).", func(c *installFacts) int { return c.shellPayloads }),
 		d("install_exec_decoded", "exec/eval/compile in install code whose argument decodes or fetches data (b64decode, decompress, marshal, fromhex, urlopen, requests…); exec(open(f).read()) is not counted.", func(c *installFacts) int { return c.execFetched }),
-		d("install_credential_paths", "String literals in install code naming credential, token, browser or wallet stores (.ssh/id_rsa, .aws/credentials, .git-credentials, Login Data, Local State, leveldb, wallet.dat, /etc/shadow…).", func(c *installFacts) int { return c.credentials }),
+		d("install_credential_paths", "String literals (of at most 512 bytes) in install code naming credential, token, browser or wallet stores (.ssh/id_rsa, .aws/credentials, .git-credentials, Login Data, Local State, leveldb, wallet.dat, /etc/shadow…).", func(c *installFacts) int { return c.credentials }),
 		d("install_secret_names", "String literals in install code that name a secret environment variable (…TOKEN, …SECRET…, …PASSWORD, …API_KEY, AWS_ACCESS_KEY_ID…).", func(c *installFacts) int { return c.secretNames }),
-		d("install_persistence_paths", "String literals in install code naming places outside the build tree used to persist or autostart code (.bashrc, .profile, crontab, LaunchAgents, CurrentVersion\\Run, Start Menu\\Programs\\Startup, systemd units, rc.local).", func(c *installFacts) int { return c.persistence }),
-		d("install_suspicious_hosts", "String literals in install code naming webhooks, paste, tunnel, file-drop, request-catcher or URL-shortener services, or URLs and addresses on a raw IP.", func(c *installFacts) int { return c.endpoints }),
+		d("install_persistence_paths", "String literals (of at most 512 bytes) in install code naming places outside the build tree used to persist or autostart code (.bashrc, .profile, crontab, LaunchAgents, CurrentVersion\\Run, Start Menu\\Programs\\Startup, systemd units, rc.local).", func(c *installFacts) int { return c.persistence }),
+		d("install_suspicious_hosts", "String literals (of at most 512 bytes) in install code naming webhooks, paste, tunnel, file-drop, request-catcher or URL-shortener services, or URLs and addresses on a raw IP.", func(c *installFacts) int { return c.endpoints }),
 		d("install_hook_runs", "Subclasses of the install, develop, egg_info or bdist_egg commands whose methods start processes, use the network, execute or decode code, or call native APIs.", func(c *installFacts) int { return c.hookRuns }),
-		d("install_encoded_blobs", "Obfuscated payloads in install code: string literals of ≥ 100 base64 or ≥ 64 hex characters, or ≥ 80 bytes at ≥ 5 bits/byte, and chr() chains of ≥ 10.", func(c *installFacts) int { return c.encoded }),
+		d("install_encoded_blobs", "Obfuscated payloads in install code: string literals of ≥ 100 base64 or ≥ 64 hex characters, and chr() chains of ≥ 10 (not entropy: code templates such as versioneer's reach 5 bits/byte).", func(c *installFacts) int { return c.encoded }),
 	}
 	for _, fam := range apiFamilies {
 		fam := fam
@@ -209,6 +209,12 @@ var persistenceMarkers = []string{
 	"authorized_keys", "sitecustomize.py", "usercustomize.py",
 }
 
+// maxMarkerString bounds the strings searched for paths, names and hosts:
+// malware writes them as short literals, while a long string in setup.py
+// is the README inlined as long_description, whose prose mentions
+// ~/.zshrc or a paste site harmlessly.
+const maxMarkerString = 512
+
 func (c *installFacts) addString(s *pyast.String) {
 	v := s.Value
 	if len(v) > 1<<16 {
@@ -217,6 +223,12 @@ func (c *installFacts) addString(s *pyast.String) {
 	low := strings.ToLower(v)
 	if isShellPayload(low) {
 		c.shellPayloads++
+	}
+	if n := len(s.Value); n >= 100 && isBase64(s.Value) || n >= 64 && isHex(s.Value) {
+		c.encoded++
+	}
+	if len(v) > maxMarkerString {
+		return
 	}
 	norm := strings.ReplaceAll(low, `\`, "/")
 	for _, m := range credentialMarkers {
@@ -236,9 +248,6 @@ func (c *installFacts) addString(s *pyast.String) {
 	}
 	if suspiciousHost(low, v) {
 		c.endpoints++
-	}
-	if n := len(s.Value); n >= 100 && isBase64(s.Value) || n >= 64 && isHex(s.Value) || n >= 80 && entropy(s.Value) >= 5.0 {
-		c.encoded++
 	}
 }
 
