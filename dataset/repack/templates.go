@@ -80,7 +80,6 @@ var funcs = template.FuncMap{
 		return strings.Join(parts, ", ")
 	},
 	"slug": func(s string) string { return strings.ToLower(wheelSafe(s)) },
-	"sub":  func(a, b int) int { return a - b },
 }
 
 // pyStr is a single-quoted Python 3 string literal.
