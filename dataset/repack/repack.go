@@ -167,10 +167,10 @@ func newSource(p *dataset.Package) (*source, error) {
 	} else {
 		s.meta = []byte(fmt.Sprintf("Metadata-Version: 1.1\nName: %s\nVersion: %s\n", s.name, s.version))
 	}
+	// A package may have no module files: Debian ships script-only
+	// projects' code outside dist-packages. Their forms hold only
+	// install files and metadata, as a metapackage's do.
 	s.modules = ModuleFiles(p)
-	if len(s.modules) == 0 {
-		return nil, fmt.Errorf("repack: package %q has no module files", p.ID())
-	}
 	pk, pm := map[string]bool{}, map[string]bool{}
 	for _, f := range s.modules {
 		top, rest, nested := strings.Cut(f.Path, "/")

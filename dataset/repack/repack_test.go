@@ -59,9 +59,9 @@ Author: Ann O'Neil
 Author-email: ann@example.org
 License: MIT
 Description: Foo bar
-        =======
-        
-        Handles \bar\ in foo.
+        |=======
+        |
+        |Handles \bar\ in foo.
 Keywords: foo bar
 Platform: UNKNOWN
 Classifier: License :: OSI Approved :: MIT License
@@ -128,19 +128,30 @@ Description: UNKNOWN
 	})
 }
 
+// scriptOnly: metadata alone, as Debian ships projects whose code lives in
+// /usr/bin; the name has a capital and a dot, the summary every character a
+// template must escape.
+func scriptOnly(t testing.TB) *dataset.Package {
+	return installed(t, "Tool.Kit-3.0.egg-info/PKG-INFO", "Metadata-Version: 2.1\n"+
+		"Name: Tool.Kit\nVersion: 3.0\n"+
+		"Summary: quotes ' \" ''' \"\"\" back\\slash \\n tab\t 100% «ünï» {{x}} ${y} #z \x01\n"+
+		"Author: Zoë \"Z\" Smith\nAuthor-email: z@example.net, y@example.net\nLicense: BSD-3-Clause\n"+
+		"Keywords: tool,kit\nRequires-Dist: click\n\nBody text.\n",
+		map[string]string{
+			"Tool.Kit-3.0.egg-info/top_level.txt":    "\n",
+			"Tool.Kit-3.0.egg-info/entry_points.txt": "[console_scripts]\ntoolkit = toolkit.__main__:main\n\n[gui_scripts]\ntoolkit-gui = toolkit.gui:main\n",
+		})
+}
+
 func fixtures(t testing.TB) []*dataset.Package {
-	return []*dataset.Package{fooEggInfo(t), bazDistInfo(t), single(t)}
+	return []*dataset.Package{fooEggInfo(t), bazDistInfo(t), single(t), scriptOnly(t)}
 }
 
 // checkModules checks every module file of orig is in got at prefix+path
 // with the same bytes and executable bit.
 func checkModules(t testing.TB, what string, orig, got *dataset.Package, prefix string) {
 	t.Helper()
-	mods := ModuleFiles(orig)
-	if len(mods) == 0 {
-		t.Fatalf("%s: no module files", what)
-	}
-	for _, f := range mods {
+	for _, f := range ModuleFiles(orig) {
 		g := got.File(prefix + f.Path)
 		if g == nil {
 			t.Errorf("%s: %s%s missing", what, prefix, f.Path)
@@ -394,7 +405,7 @@ func TestVariety(t *testing.T) {
 }
 
 // TestGeneratedFilesParse checks our own generated text (never dataset
-// content) with python3's parsers: .py files with ast, pyproject.toml with
+// content) with python3's parsers: .py files with compile(), pyproject.toml with
 // tomllib, setup.cfg with configparser. Nothing is executed.
 func TestGeneratedFilesParse(t *testing.T) {
 	py, err := exec.LookPath("python3")
@@ -444,13 +455,38 @@ func TestGeneratedFilesParse(t *testing.T) {
 		}
 	}
 	script := `
-import ast, configparser, sys, tomllib
+import ast, builtins, configparser, sys, tomllib
+
+def unbound(tree):
+    """Names read but never bound anywhere in the module (a cheap pyflakes)."""
+    bound, read = set(dir(builtins)) | {"__file__", "__name__"}, {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Load):
+                read.setdefault(n.id, n.lineno)
+            else:
+                bound.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            for a in n.names:
+                bound.add((a.asname or a.name).split(".")[0])
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+    return sorted((line, name) for name, line in read.items() if name not in bound)
+
 bad = 0
 for line in sys.stdin.read().splitlines():
     name, label = line.split("\t")
     try:
         if name.endswith(".py"):
-            ast.parse(open(name, encoding="utf-8").read(), label)
+            text = open(name, encoding="utf-8").read()
+            compile(text, label, "exec", dont_inherit=True)
+            missing = unbound(ast.parse(text))
+            if missing:
+                raise NameError("unbound names (line, name): %s" % missing)
         elif name.endswith(".toml"):
             tomllib.loads(open(name, encoding="utf-8").read())
         else:

@@ -113,10 +113,13 @@ func buildSdistTree(s *source, c Choice, r *rand.Rand) (*tree, error) {
 	d.Shim = r.IntN(2)
 	d.Setuptools = r.IntN(2) == 0
 	d.Publish = 1 + r.IntN(3)
-	d.ReqFile = len(in.Install) > 0 && r.IntN(2) == 0
+	reqFile := len(in.Install) > 0 && r.IntN(2) == 0 // classic only
 	d.Backend = []string{"setuptools", "hatchling", "flit_core", "poetry-core"}[r.IntN(4)]
 	if d.Backend == "flit_core" && len(s.packages)+len(s.pymods) != 1 {
 		d.Backend = "hatchling" // flit builds exactly one module
+	}
+	if d.Backend != "setuptools" && len(s.packages)+len(s.pymods) == 0 {
+		d.Backend = "setuptools" // nothing for the others to find
 	}
 	if d.Backend == "hatchling" && len(s.packages) == 0 {
 		d.Backend = "setuptools"
@@ -154,6 +157,10 @@ func buildSdistTree(s *source, c Choice, r *rand.Rand) (*tree, error) {
 	}
 
 	extras := drawExtras(r)
+	d.LicenseFile = "LICENSE"
+	if c.Template == TplDistutils || r.IntN(4) == 0 {
+		d.LicenseFile = "LICENSE.txt"
+	}
 	eggInfo := true
 	var err error
 	add := func(name, tplName string) {
@@ -167,6 +174,7 @@ func buildSdistTree(s *source, c Choice, r *rand.Rand) (*tree, error) {
 	}
 	switch c.Template {
 	case TplClassic:
+		d.ReqFile = reqFile
 		add("setup.py", "setup-classic")
 		if d.ReqFile {
 			t.addString("requirements.txt", strings.Join(in.Install, "\n")+"\n")
@@ -233,10 +241,7 @@ func buildSdistTree(s *source, c Choice, r *rand.Rand) (*tree, error) {
 	}
 
 	t.addString(d.Readme, in.readme())
-	lic := "LICENSE"
-	if c.Template == TplDistutils || r.IntN(4) == 0 {
-		lic = "LICENSE.txt"
-	}
+	lic := d.LicenseFile
 	t.addString(lic, in.licenseText())
 	addDocs(t, s, d, in, r, extras)
 	if extras.manifest {

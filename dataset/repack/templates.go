@@ -2,6 +2,7 @@ package repack
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -39,15 +40,16 @@ func knownTemplate(t string) bool {
 // drawn for this package and seed.
 type tdata struct {
 	*info
-	Pkg        string // main import name
-	IsPkg      bool
-	Src        bool
-	Packages   []string // top-level import packages
-	Modules    []string // top-level .py modules
-	Dotted     []string // every package, dotted, for distutils
-	Readme     string   // README file name
-	ReadmeType string   // its content type
-	PkgData    bool     // the packages carry non-Python files
+	Pkg         string // main import name
+	IsPkg       bool
+	Src         bool
+	Packages    []string // top-level import packages
+	Modules     []string // top-level .py modules
+	Dotted      []string // every package, dotted, for distutils
+	Readme      string   // README file name
+	ReadmeType  string   // its content type
+	PkgData     bool     // the packages carry non-Python files
+	LicenseFile string
 
 	// Choices.
 	Read        int    // 0 open().read(), 1 io.open, 2 codecs.open
@@ -78,7 +80,6 @@ var funcs = template.FuncMap{
 		return strings.Join(parts, ", ")
 	},
 	"slug": func(s string) string { return strings.ToLower(wheelSafe(s)) },
-	"sub":  func(a, b int) int { return a - b },
 }
 
 // pyStr is a single-quoted Python 3 string literal.
@@ -142,19 +143,28 @@ func cfgStr(s string) string {
 // tpl is parsed in init: its funcs refer to it.
 var tpl *template.Template
 
+var (
+	reBareKey    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	reBlankLines = regexp.MustCompile(`\n{4,}`)
+)
+
+// render runs a template; runs of blank lines left by skipped parts are
+// cut to two, as PEP 8 has them.
 func render(name string, d *tdata) (string, error) {
 	var b strings.Builder
 	if err := tpl.ExecuteTemplate(&b, name, d); err != nil {
 		return "", fmt.Errorf("repack: template %s: %w", name, err)
 	}
-	return b.String(), nil
+	return reBlankLines.ReplaceAllString(b.String(), "\n\n\n"), nil
 }
 
 // templateText holds every template. Sub-templates "kw-*" are setup()
 // keyword arguments shared by the setup.py templates.
 const templateText = `
 {{- define "kw-meta" }}
+{{- if .Summary}}
     description={{py .Summary}},
+{{- end}}
 {{- if .Email}}
     author={{py .Author}},
     author_email={{py .Email}},
@@ -186,6 +196,9 @@ const templateText = `
 {{- if .Modules}}
     py_modules=[{{range $i, $m := .Modules}}{{if $i}}, {{end}}{{py $m}}{{end}}],
 {{- end}}
+{{- end}}
+
+{{- define "kw-pkgdata" }}
 {{- if .PkgData}}
     include_package_data=True,
 {{- end}}
@@ -241,8 +254,8 @@ const templateText = `
 
 {{- define "read-helper" }}
 {{- if eq .Read 0}}
-def read(fname):
-    return open(os.path.join(os.path.dirname(__file__), fname)).read()
+def read(*parts):
+    return open(os.path.join(os.path.dirname(__file__), *parts)).read()
 {{- else if eq .Read 1}}
 def read(*parts):
     with io.open(os.path.join({{.Here}}, *parts), encoding='utf-8') as f:
@@ -290,7 +303,7 @@ import re
 {{- end}}
 
 from setuptools import find_packages, setup
-{{if ne .Read 0}}
+{{if or (ne .Read 0) (eq .VersionFrom "exec")}}
 {{.Here}} = os.path.abspath(os.path.dirname(__file__))
 {{end}}
 
@@ -310,6 +323,7 @@ setup(
     long_description=read('{{.Readme}}'),
     long_description_content_type={{py .ReadmeType}},
 {{- template "kw-packages" .}}
+{{- template "kw-pkgdata" .}}
 {{- template "kw-deps" .}}
     zip_safe=False,
 {{- template "kw-classifiers" .}}
@@ -371,8 +385,14 @@ except FileNotFoundError:
 # Load the package's __version__.py module as a dictionary.
 about = {}
 if not VERSION:
+{{- if eq .VersionFrom "exec"}}
     with open(os.path.join(here, {{pyargs .VersionFile}})) as f:
         exec(f.read(), about)
+{{- else}}
+    project_slug = NAME.lower().replace("-", "_").replace(" ", "_")
+    with open(os.path.join(here, project_slug, '__version__.py')) as f:
+        exec(f.read(), about)
+{{- end}}
 else:
     about['__version__'] = VERSION
 {{if or (eq .Publish 1) (eq .Publish 3)}}
@@ -504,6 +524,7 @@ setup(
     long_description=long_description,
     long_description_content_type={{py .ReadmeType}},
 {{- template "kw-packages" .}}
+{{- template "kw-pkgdata" .}}
 {{- template "kw-deps" .}}
 {{- template "kw-classifiers" .}}
 )
@@ -512,9 +533,15 @@ setup(
 {{- define "setup-cext" -}}
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
+{{- if eq .Read 1}}
 import io
+{{- else if eq .Read 2}}
+import codecs
+{{- end}}
 import os
+{{- if eq .VersionFrom "regex"}}
 import re
+{{- end}}
 import sys
 
 from setuptools import Extension, find_packages, setup
@@ -588,6 +615,7 @@ def run_setup(with_binary):
         long_description_content_type={{py .ReadmeType}},
 {{- nest "kw-meta" .}}
 {{- nest "kw-packages" .}}
+{{- nest "kw-pkgdata" .}}
 {{- nest "kw-deps" .}}
         tests_require=['pytest'],
 {{- nest "kw-classifiers" .}}
@@ -626,7 +654,7 @@ static PyMethodDef speedups_methods[] = {
 
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
-    "{{.ExtName}}",
+    "{{extLeaf .ExtName}}",
     NULL,
     -1,
     speedups_methods
@@ -676,7 +704,7 @@ url = {{cfg .URL}}
 {{- end}}
 {{- if .License}}
 license = {{cfg .License}}
-license_files = LICENSE
+license_files = {{.LicenseFile}}
 {{- end}}
 {{- if .Keywords}}
 keywords = {{cfg (join .Keywords ", ")}}
@@ -775,7 +803,7 @@ universal = 1
 {{end -}}
 {{- if .License -}}
 [metadata]
-license_file = LICENSE
+license_file = {{.LicenseFile}}
 
 {{end -}}
 [egg_info]
@@ -843,16 +871,20 @@ classifiers = [
     {{toml .}},
 {{- end}}
 ]
+{{- if .Install}}
 dependencies = [
 {{- range .Install}}
     {{toml .}},
 {{- end}}
 ]
+{{- else}}
+dependencies = []
+{{- end}}
 {{- if .Extras}}
 
 [project.optional-dependencies]
 {{- range .Extras}}
-{{toml .Name}} = [{{range $i, $r := .Reqs}}{{if $i}}, {{end}}{{toml $r}}{{end}}]
+{{tomlKey .Name}} = [{{range $i, $r := .Reqs}}{{if $i}}, {{end}}{{toml $r}}{{end}}]
 {{- end}}
 {{- end}}
 {{- if .URL}}
@@ -864,14 +896,14 @@ Homepage = {{toml .URL}}
 
 [project.scripts]
 {{- range .Scripts}}
-{{toml .Name}} = {{toml .Target}}
+{{tomlKey .Name}} = {{toml .Target}}
 {{- end}}
 {{- end}}
 {{- if .GUIScripts}}
 
 [project.gui-scripts]
 {{- range .GUIScripts}}
-{{toml .Name}} = {{toml .Target}}
+{{tomlKey .Name}} = {{toml .Target}}
 {{- end}}
 {{- end}}
 {{- if eq .Backend "hatchling"}}
@@ -882,9 +914,13 @@ path = {{toml .VersionFile}}
 {{- end}}
 
 [tool.hatch.build.targets.wheel]
-packages = [{{range $i, $p := .Packages}}{{if $i}}, {{end}}{{toml (printf "%s%s" (srcPrefix $.Src) $p)}}{{end}}]
 {{- if .Modules}}
 only-include = [{{range $i, $p := .Packages}}{{if $i}}, {{end}}{{toml (printf "%s%s" (srcPrefix $.Src) $p)}}{{end}}{{range $i, $m := .Modules}}{{if or $i $.Packages}}, {{end}}{{toml (printf "%s%s.py" (srcPrefix $.Src) $m)}}{{end}}]
+{{- if .Src}}
+sources = ["src"]
+{{- end}}
+{{- else}}
+packages = [{{range $i, $p := .Packages}}{{if $i}}, {{end}}{{toml (printf "%s%s" (srcPrefix $.Src) $p)}}{{end}}]
 {{- end}}
 {{- else if eq .Backend "flit_core"}}
 {{- if ne (slug .Name) .Pkg}}
@@ -974,6 +1010,12 @@ setup(
 
 func init() {
 	funcs["join"] = strings.Join
+	funcs["tomlKey"] = func(s string) string {
+		if reBareKey.MatchString(s) {
+			return s
+		}
+		return tomlStr(s)
+	}
 	funcs["extLeaf"] = func(s string) string { return s[strings.LastIndexByte(s, '.')+1:] }
 	funcs["srcPrefix"] = func(src bool) string {
 		if src {
