@@ -113,6 +113,11 @@ type TrainConfig struct {
 	// whose out-of-fold false-positive rate is at most this; 0 maximises
 	// the out-of-fold F1 instead.
 	TargetFPR float64 `mapstructure:"target_fpr" yaml:"target_fpr"`
+	// Forms lists packaging forms (sdist, wheel) into which the benign
+	// installed-form training rows are re-packed for the threshold: their
+	// out-of-fold scores join the benign ones, so the threshold holds
+	// whichever form a package arrives in. Empty: the rows as they are.
+	Forms []string `mapstructure:"forms" yaml:"forms"`
 }
 
 // Models the runner knows besides the classifiers registry.
@@ -147,7 +152,7 @@ func Defaults() map[string]any {
 		"importance":   map[string]any{"enabled": true, "model": ModelStacking, "set": "all", "leaky": false, "repeats": 5},
 		"form_shift":   map[string]any{"enabled": true},
 		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
-		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0},
+		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0, "forms": []any{}},
 	}
 }
 
@@ -312,6 +317,11 @@ func (c *Config) Validate() error {
 	}
 	if !(c.Train.TargetFPR >= 0 && c.Train.TargetFPR < 1) {
 		bad("train.target_fpr %v: want 0 (maximise F1) or a rate in (0, 1)", c.Train.TargetFPR)
+	}
+	for _, f := range c.Train.Forms {
+		if f != featuresets.FormSdist && f != featuresets.FormWheel {
+			bad("train.forms: unknown form %q (want %s or %s)", f, featuresets.FormSdist, featuresets.FormWheel)
+		}
 	}
 	if c.Baselines.Enabled {
 		switch c.Baselines.Split {

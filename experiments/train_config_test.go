@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,17 +11,17 @@ func TestTrainConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Train != (TrainConfig{Model: ModelStacking, Set: "all"}) {
+	if c.Train.Model != ModelStacking || c.Train.Set != "all" || c.Train.Leaky || c.Train.TargetFPR != 0 || len(c.Train.Forms) != 0 {
 		t.Errorf("default train section %+v", c.Train)
 	}
 	if err := c.ValidateTrain(); err != nil {
 		t.Errorf("default train section: %v", err)
 	}
-	c, err = LoadConfig(writeConfig(t, "name: x\ntrain:\n  model: rf\n  set: code\n  leaky: true\n  target_fpr: 0.001\n"), nil)
+	c, err = LoadConfig(writeConfig(t, "name: x\ntrain:\n  model: rf\n  set: code\n  leaky: true\n  target_fpr: 0.001\n  forms: [sdist, wheel]\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Train != (TrainConfig{Model: "rf", Set: "code", Leaky: true, TargetFPR: 0.001}) {
+	if tc := c.Train; tc.Model != "rf" || tc.Set != "code" || !tc.Leaky || tc.TargetFPR != 0.001 || !slices.Equal(tc.Forms, []string{"sdist", "wheel"}) {
 		t.Errorf("train section %+v", c.Train)
 	}
 	c, err = LoadConfig("", map[string]any{"train.model": "svm", "train.set": "text"})
@@ -42,6 +43,7 @@ func TestTrainConfig(t *testing.T) {
 		{"name: x\ntrain:\n  target_fpr: 1\n", "train.target_fpr"},
 		{"name: x\ntrain:\n  target_fpr: -0.1\n", "train.target_fpr"},
 		{"name: x\ntrain:\n  modle: rf\n", "modle"},
+		{"name: x\ntrain:\n  forms: [egg]\n", "train.forms"},
 	} {
 		if _, err := LoadConfig(writeConfig(t, bad.body), nil); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: %v, want an error about %s", bad.body, err, bad.want)

@@ -92,6 +92,18 @@ type Threshold struct {
 	// OOFDefault at ModelDefault.
 	OOF        Rates `json:"oof"`
 	OOFDefault Rates `json:"oof_at_model_default"`
+	// Forms gives the out-of-fold false-positive rate at Value of the
+	// benign rows in each form they were scored in: "installed" (the rows
+	// as they are) and each re-packed form of train.forms.
+	Forms []FormRate `json:"forms,omitempty"`
+}
+
+// FormRate is the out-of-fold false-positive rate of one packaging form.
+type FormRate struct {
+	Form   string  `json:"form"`
+	Benign int     `json:"benign"`
+	FP     int     `json:"fp"`
+	FPR    float64 `json:"fpr"`
 }
 
 // Rates are confusion counts and rates for the malicious class.

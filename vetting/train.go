@@ -108,19 +108,29 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	forms, err := repackedForms(ctx, cfg, opt, trainRows, split)
+	if err != nil {
+		return nil, err
+	}
+	cvData, cvY, cvFolds, formOf := withForms(split.Rows, y, sel, folds, forms)
+	if len(forms) > 0 {
+		logf("threshold rows: %d benign rows re-packed as %v", len(cvY)-len(y), cfg.Train.Forms)
+	}
 	t0 := time.Now()
-	cv, err := experiments.CrossValidate(ctx, factory, d, y, folds, defThreshold,
+	cv, err := experiments.CrossValidate(ctx, factory, cvData, cvY, cvFolds, defThreshold,
 		experiments.CVOptions{Seed: cfg.Seed, Workers: cfg.Workers})
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	var oofScores []float64
 	var oofY []int
+	var oofForm []string
 	for _, rep := range cv.OOF {
 		for i, s := range rep {
 			if !math.IsNaN(s) {
 				oofScores = append(oofScores, s)
-				oofY = append(oofY, y[i])
+				oofY = append(oofY, cvY[i])
+				oofForm = append(oofForm, formOf[i])
 			}
 		}
 	}
@@ -134,6 +144,10 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	}
 	if th.OOFDefault, err = rates(oofY, oofScores, defThreshold); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	th.Forms = formRates(oofY, oofScores, oofForm, th.Value)
+	for _, f := range th.Forms {
+		logf("out-of-fold false positives at the threshold, %s: %d of %d (%.4f)", f.Form, f.FP, f.Benign, f.FPR)
 	}
 	sum := experiments.Summarize(cv.Metrics())
 	cvs := CVScores{K: cfg.CV.K, Repeats: cfg.CV.Repeats, Group: cfg.CV.Group,
@@ -193,6 +207,124 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
 	}
 	return m, nil
+}
+
+// formInstalled names the rows as they are in Threshold.Forms.
+const formInstalled = "installed"
+
+// repackedForm is the training rows' benign installed trees re-packed into
+// one form: table rows, and the index in the training rows of each.
+type repackedForm struct {
+	name string
+	rows []featuresets.TableRow
+	of   []int
+}
+
+// repackedForms extracts cfg.Train.Forms' re-packed copies of the benign
+// Debian training rows (train.forms), from the cache when possible.
+func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOptions, trainRows []dataset.Row, split *runner.Split) ([]repackedForm, error) {
+	if len(cfg.Train.Forms) == 0 {
+		return nil, nil
+	}
+	index := map[string]int{}
+	for i, r := range split.Rows {
+		index[r.ID] = i
+	}
+	var benign []dataset.Row
+	for _, r := range trainRows {
+		if _, ok := index[r.ID]; ok && r.Label == dataset.Benign && r.Format == "deb" {
+			benign = append(benign, r)
+		}
+	}
+	var out []repackedForm
+	for _, form := range cfg.Train.Forms {
+		rp, err := featuresets.Repacker(form, experiments.DeriveSeed(cfg.Seed, 1))
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		t, failed, _, err := featuresets.ExtractAll(ctx, opt.DataDir, benign,
+			featuresets.Options{Workers: cfg.Workers, Cache: opt.Cache, Limits: opt.Limits, Repack: rp})
+		if err != nil {
+			return nil, fmt.Errorf("train: re-packed %s features: %w", form, err)
+		}
+		if len(failed) > 0 {
+			return nil, fmt.Errorf("train: %d benign rows could not be re-packed as %s (first: %s: %s)", len(failed), form, failed[0].ID, failed[0].Detail)
+		}
+		f := repackedForm{name: form, rows: t.Rows}
+		for _, r := range t.Rows {
+			f.of = append(f.of, index[r.ID])
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// withForms appends the re-packed rows to the cross-validation input as
+// rows that are never trained on: each is scored in the fold that holds
+// out its original, by the models that never saw the original either.
+func withForms(rows []featuresets.TableRow, y []int, sel featuresets.Selection, folds [][]experiments.Fold, forms []repackedForm) (classifiers.Data, []int, [][]experiments.Fold, []string) {
+	formOf := make([]string, len(rows))
+	for i := range formOf {
+		formOf[i] = formInstalled
+	}
+	if len(forms) == 0 {
+		return runner.Data(rows, sel), y, folds, formOf
+	}
+	all := slices.Clone(rows)
+	allY := slices.Clone(y)
+	copies := make([][]int, len(rows)) // original row -> its re-packed rows
+	for _, f := range forms {
+		for j, r := range f.rows {
+			copies[f.of[j]] = append(copies[f.of[j]], len(all))
+			all = append(all, r)
+			allY = append(allY, 0)
+			formOf = append(formOf, f.name)
+		}
+	}
+	out := make([][]experiments.Fold, len(folds))
+	for r, rep := range folds {
+		out[r] = make([]experiments.Fold, len(rep))
+		for k, fold := range rep {
+			test := slices.Clone(fold.Test)
+			for _, i := range fold.Test {
+				test = append(test, copies[i]...)
+			}
+			out[r][k] = experiments.Fold{Train: fold.Train, Test: test}
+		}
+	}
+	return runner.Data(all, sel), allY, out, formOf
+}
+
+// formRates is the false-positive rate at threshold of the benign
+// out-of-fold scores of each form, installed first.
+func formRates(y []int, scores []float64, form []string, threshold float64) []FormRate {
+	var order []string
+	by := map[string]*FormRate{}
+	for i, s := range scores {
+		if y[i] != 0 {
+			continue
+		}
+		fr, ok := by[form[i]]
+		if !ok {
+			fr = &FormRate{Form: form[i]}
+			by[form[i]] = fr
+			order = append(order, form[i])
+		}
+		fr.Benign++
+		if s > threshold { // as experiments.Evaluate
+			fr.FP++
+		}
+	}
+	if len(order) < 2 {
+		return nil // one form: Threshold.OOF says it all
+	}
+	out := make([]FormRate, len(order))
+	for i, f := range order {
+		fr := *by[f]
+		fr.FPR = float64(fr.FP) / float64(fr.Benign)
+		out[i] = fr
+	}
+	return out
 }
 
 func scoreKind(model string) string {
