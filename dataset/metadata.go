@@ -82,9 +82,17 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 	for ; i < len(lines); i++ {
 		line := lines[i]
 		if strings.TrimSpace(line) == "" {
-			// The first blank line ends the headers; a file that opens with
-			// blank lines has none yet, so skip them.
+			// The first empty line ends the headers; a file that opens with
+			// blank lines has none yet, so skip them. A line of spaces
+			// after a header continues it, as in Python's email parser:
+			// distutils writes the blank lines of a multi-line
+			// Description as 8 spaces.
 			if len(m.Fields) == 0 {
+				continue
+			}
+			if line != "" && (line[0] == ' ' || line[0] == '\t') {
+				last := &m.Fields[len(m.Fields)-1]
+				last.Value += "\n"
 				continue
 			}
 			i++

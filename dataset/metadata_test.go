@@ -233,3 +233,18 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// distutils writes a Description's blank lines as 8 spaces: they continue
+// the header, and the fields after it are still headers.
+func TestParseMetadataSpaceOnlyContinuation(t *testing.T) {
+	m, err := ParseMetadata([]byte("Metadata-Version: 1.0\nName: x\nDescription: first\n        \n        second\nKeywords: a b\nClassifier: License :: OSI Approved :: MIT License\n\nbody\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Get("Description"); got != "first\n\nsecond" {
+		t.Errorf("Description = %q", got)
+	}
+	if m.Get("Keywords") != "a b" || len(m.All("Classifier")) != 1 || m.Body != "body" {
+		t.Errorf("fields after the description lost: %+v body %q", m.Fields, m.Body)
+	}
+}
