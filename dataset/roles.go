@@ -211,15 +211,16 @@ func treePath(p string, srcLayout bool) (string, bool) {
 	return p, true
 }
 
-// hasSrcLayout: a top-level src/ folder holding Python below it and no
-// src/__init__.py (which would make src itself a package).
+// hasSrcLayout: a top-level src/ folder holding Python or extension
+// modules below it and no src/__init__.py (which would make src itself a
+// package).
 func hasSrcLayout(files []File) bool {
 	found := false
 	for _, f := range files {
 		if f.Path == "src/__init__.py" {
 			return false
 		}
-		if strings.HasPrefix(f.Path, "src/") && strings.Count(f.Path, "/") >= 1 && isPythonFile(f.Path) {
+		if strings.HasPrefix(f.Path, "src/") && (isPythonFile(f.Path) || isExtensionModule(f.Path)) {
 			found = true
 		}
 	}

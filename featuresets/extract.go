@@ -12,7 +12,7 @@ import (
 
 // ExtractorVersion changes whenever a feature's definition or computation
 // changes; cached rows of another version are recomputed.
-const ExtractorVersion = 5
+const ExtractorVersion = 6
 
 // MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
 // files (generated tables, vendored bundles) are cut at a line end and
@@ -68,6 +68,7 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 	f := &facts{pkg: p}
 	f.meta = newMetaFacts(f)
 	f.files = newFileFacts(p)
+	f.inst.version = f.version()
 	row := &Row{ID: p.ID()}
 	for i := range p.Files {
 		fl := &p.Files[i]

@@ -29,8 +29,10 @@ type installFacts struct {
 	all                                   scopeStats // leaky: every call
 	cmdclassHooks, hookClasses            int        // leaky: lexicon of setup()
 	setupIncomplete                       bool
-	hookClassNames                        map[string]bool
 	findings                              []Finding
+	// version is the package's own version: "4.16.0.0" in setup.py is
+	// not an address.
+	version string
 }
 
 func installDefs() []def {
@@ -246,7 +248,7 @@ func (c *installFacts) addString(s *pyast.String) {
 	if len(v) <= 64 && secretNameRe.MatchString(v) {
 		c.secretNames++
 	}
-	if suspiciousHost(low, v) {
+	if v != c.version && suspiciousHost(low, v) {
 		c.endpoints++
 	}
 }
