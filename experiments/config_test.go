@@ -19,11 +19,14 @@ func writeConfig(t *testing.T, body string) string {
 }
 
 func TestShippedConfigsLoad(t *testing.T) {
-	for _, name := range []string{"paper.yaml", "ablation.yaml", "temporal.yaml"} {
+	for _, name := range []string{"paper.yaml", "ablation.yaml", "temporal.yaml", "vetting.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			c, err := LoadConfig(name, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if err := c.ValidateTrain(); err != nil {
+				t.Error(err)
 			}
 			if c.Name+".yaml" != name {
 				t.Errorf("name %q", c.Name)
