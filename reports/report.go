@@ -474,11 +474,12 @@ func (rw *reportWriter) biases() {
 	rw.p("## Known biases\n\n")
 	rw.p("- **Benign packages are Debian's installed form, not PyPI sdists.** They are read as their " +
 		"`dist-packages` tree with a `*.dist-info`/`*.egg-info` metadata file, so they have no `setup.py`, " +
-		"`setup.cfg` or `pyproject.toml`, no README or LICENSE (Debian moves them to `/usr/share/doc`) and a different file " +
-		"layout, while most of the malware is an original sdist. " +
-		"Features that read those files are *leaky* and kept out of the headline. Whole-package aggregates over " +
-		"all `.py` files are not flagged leaky but keep a residual bias: real benign sdists have ordinary " +
-		"`setup.py` code (`open(...).read()`, `exec` of a version file) that our benign side lacks.\n")
+		"`setup.cfg` or `pyproject.toml`, no README, LICENSE or tests (Debian moves or drops them), while most of the " +
+		"malware is an original sdist. Every file gets a role by one rule for every form (module, install, metadata, " +
+		"test, doc, example, other); code statistics, file sizes and the vocabulary come from module files only, " +
+		"install code feeds only the install family of behaviours that ordinary setup code never shows, and " +
+		"features that depend on what one form has are *leaky* and kept out of the headline. The form-shift " +
+		"section measures what is left.\n")
 	rw.p("- **Benign packages are mature, well-kept projects.** Their metadata is nearly always complete " +
 		"(author e-mail, homepage), unlike much of the malware; the paper's benign set (popular packages) has the same kind of bias.\n")
 	rw.p("- **Malware comes from pypi_malregistry** (Guo et al., ASE 2023), one package per content cluster " +

@@ -815,3 +815,32 @@ func TestPRCurvesNoSkillLine(t *testing.T) {
 		})
 	}
 }
+
+func TestFormShift(t *testing.T) {
+	r := synthetic()
+	r.ImportanceSet = "all"
+	r.FormShift = &FormShift{
+		Forms:  []string{"installed", "sdist (re-packed)", "PyPI sdist (real)"},
+		Counts: []int{397, 396, 56},
+		Cells: []FormShiftCell{
+			{Set: "all", Model: "rf", Threshold: 0.5, FP: []int{2, 2, 5}, FPR: []float64{2.0 / 397, 2.0 / 396, 5.0 / 56}},
+			{Set: "all", Leaky: true, Model: "rf", Threshold: 0.5, FP: []int{1, 300, 40}, FPR: []float64{1.0 / 397, 300.0 / 396, 40.0 / 56}},
+		},
+		Install: []InstallShift{{Feature: "install_network", NonZero: []int{0, 0, 3}}},
+	}
+	dir, _ := writeAll(t, r)
+	rows := readCSV(t, filepath.Join(dir, "form_shift.csv"))
+	if len(rows) != 1+2*3 || rows[0][4] != "form" || rows[3][4] != "PyPI sdist (real)" || rows[3][6] != "5" || rows[3][1] != "false" {
+		t.Errorf("form_shift.csv %v", rows)
+	}
+	md := readFile(t, filepath.Join(dir, "report.md"))
+	for _, want := range []string{"## Form shift", "| rf | 0.005 (2) | 0.005 (2) | 0.089 (5) |", "| `install_network` | 0 / 397 | 0 / 396 | 3 / 56 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	// The leaky cell is in the CSV only.
+	if strings.Contains(md, "0.758 (300)") {
+		t.Error("report.md shows the leaky cell")
+	}
+}
