@@ -12,6 +12,7 @@ import (
 // packages re-packed as sdists and as wheels, and real files as published
 // on PyPI.
 type FormShift struct {
+	Set     string   // the feature set report.md shows (all cells are in the CSV)
 	Forms   []string // column names, the installed form first
 	Counts  []int    // benign packages of each form
 	Cells   []FormShiftCell
@@ -69,7 +70,7 @@ func (rw *reportWriter) formShift() {
 		"METADATA, WHEEL, RECORD), and every test-fitted model scored them at its own threshold. The last columns " +
 		"are real files as published on PyPI (the `realform` rows, 45 well-known projects). A model that judges " +
 		"the code, not the packaging, has the same false-positive rate in every column.\n\n")
-	set := rw.r.ImportanceSet
+	set := fs.Set
 	rw.p("False-positive rate on `%s` without leaky features (false positives / packages):\n\n", mdEscape(set))
 	rw.p("| model |")
 	for i, f := range fs.Forms {

@@ -818,8 +818,8 @@ func TestPRCurvesNoSkillLine(t *testing.T) {
 
 func TestFormShift(t *testing.T) {
 	r := synthetic()
-	r.ImportanceSet = "all"
 	r.FormShift = &FormShift{
+		Set:    "all",
 		Forms:  []string{"installed", "sdist (re-packed)", "PyPI sdist (real)"},
 		Counts: []int{397, 396, 56},
 		Cells: []FormShiftCell{

@@ -194,6 +194,7 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		if res.FormShift, err = formShift(test, shift, cells); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
+		res.FormShift.Set = cfg.Importance.Set
 	}
 	if err := writeCSV(filepath.Join(opt.OutDir, "predictions.csv"), func(w io.Writer) error { return writePredictions(w, preds) }); err != nil {
 		return nil, err
