@@ -2,8 +2,6 @@ package featuresets
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -118,30 +116,9 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 			return r, nil
 		}
 	}
-	defer func() {
-		// Archives are hostile: a bug must cost one package, not the run.
-		if v := recover(); v != nil {
-			r, ee = nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: fmt.Sprintf("panic: %v", v)}
-		}
-	}()
-	start := time.Now()
-	p, err := dataset.LoadRow(dataDir, row, opt.Limits)
-	tm.Load += time.Since(start)
-	if err != nil {
-		detail := err.Error()
-		var de *dataset.Error
-		if errors.As(err, &de) && de.Err != nil {
-			detail = de.Err.Error()
-		}
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: dataset.Reason(err).Error(), Detail: detail}
-	}
-	start = time.Now()
-	parse := ex.ParseTime
-	r, err = ex.Extract(p)
-	tm.Extract += time.Since(start)
-	tm.Parse += ex.ParseTime - parse
-	if err != nil {
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: err.Error()}
+	r, ee = extractPackage(ex, row, func() (*dataset.Package, error) { return dataset.LoadRow(dataDir, row, opt.Limits) }, tm)
+	if ee != nil {
+		return nil, ee
 	}
 	if opt.Cache != nil {
 		// A cache that cannot be written costs speed next time, not this row.
