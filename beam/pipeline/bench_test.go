@@ -97,10 +97,14 @@ func BenchmarkCostByFormat(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PYPIMAL_SCALE_EVERY")); err == nil && v > 0 {
 		every = v
 	}
+	// The sample, plus every realform row: real PyPI releases, the best
+	// proxy for a registry run, get a group of their own.
 	var rows []dataset.Row
+	var inSample []bool
 	for i, r := range all {
-		if i%every == 0 {
+		if i%every == 0 || r.PaperSplit == "realform" {
 			rows = append(rows, r)
+			inSample = append(inSample, i%every == 0)
 		}
 	}
 	runtime.LockOSThread()
@@ -115,14 +119,14 @@ func BenchmarkCostByFormat(b *testing.B) {
 		archive, python   int64
 		cpu               time.Duration
 		id                string
-		failed            bool
+		failed, realform  bool
 		pythonFiles, objs int
 	}
 	var costs []cost
 	for b.Loop() {
 		costs = costs[:0]
 		for _, r := range rows {
-			c := cost{format: r.Format, archive: r.Bytes, id: r.ID}
+			c := cost{format: r.Format, archive: r.Bytes, id: r.ID, realform: r.PaperSplit == "realform"}
 			start := threadCPU()
 			_, ee := featuresets.ExtractPackage(ex, r, func() (*dataset.Package, error) {
 				p, err := dataset.LoadRow(data, r, dataset.Limits{})
@@ -143,7 +147,16 @@ func BenchmarkCostByFormat(b *testing.B) {
 		}
 	}
 	byFormat := map[string][]cost{}
-	for _, c := range costs {
+	var sampled int
+	for i, c := range costs {
+		if c.realform {
+			byFormat["realform "+c.format] = append(byFormat["realform "+c.format], c)
+			byFormat["realform all"] = append(byFormat["realform all"], c)
+		}
+		if !inSample[i] {
+			continue
+		}
+		sampled++
 		byFormat[c.format] = append(byFormat[c.format], c)
 		byFormat["all"] = append(byFormat["all"], c)
 	}
@@ -152,7 +165,7 @@ func BenchmarkCostByFormat(b *testing.B) {
 		formats = append(formats, f)
 	}
 	slices.Sort(formats)
-	b.Logf("%d packages (every %d-th row), one core; CPU = thread CPU time of load + extract", len(costs), every)
+	b.Logf("%d packages (every %d-th row) and the realform rows, one core; CPU = thread CPU time of load + extract", sampled, every)
 	b.Logf("| format | packages | archive MB | Python MB | CPU s | CPU ms/package p50 / mean / p99 / max | CPU s per MB Python | CPU s per MB archive |")
 	b.Logf("|---|---|---|---|---|---|---|---|")
 	for _, f := range formats {
