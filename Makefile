@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/pypimal
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-short bench lint fuzz docs clean
+.PHONY: run build build-beam test test-beam test-short bench lint lint-beam fuzz docs clean
 
 # The main job: the paper experiment on the embedded data (results/paper/).
 run: build
@@ -12,9 +12,18 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/pypimal
 
+# The Beam pipeline is its own module (beam/): Beam's dependencies stay out of the core.
+build-beam:
+	cd beam && $(GO) build -o ../bin/pypimal-beam ./cmd/pypimal-beam
+
 # All tests, including the ones over the whole embedded dataset and the scikit-learn fidelity check.
 test:
 	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory test-beam
+
+# The Beam module: prism runs the pipelines on a slice of the dataset and compares them with the CLI.
+test-beam:
+	cd beam && $(GO) test -count=1 -timeout 15m ./...
 
 # Unit tests only: skips the passes over the whole dataset.
 test-short:
@@ -24,9 +33,14 @@ test-short:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x ./... | grep -E '^(Benchmark|pkg:|ok|FAIL)'
 
-lint:
+lint: lint-beam
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# vet, and go mod tidy would change nothing in beam/go.mod and go.sum.
+lint-beam:
+	cd beam && $(GO) vet ./...
+	cd beam && $(GO) mod tidy -diff
 
 # Runs every fuzz target briefly (FUZZTIME each).
 fuzz:

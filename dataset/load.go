@@ -1,8 +1,7 @@
 package dataset
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,30 +23,8 @@ func LoadRow(dataDir string, row Row, lim Limits) (*Package, error) {
 
 // ReadVerified reads a row's archive and checks its size and sha256.
 func ReadVerified(dataDir string, row Row, lim Limits) ([]byte, error) {
-	lim = lim.withDefaults()
-	if !filepath.IsLocal(filepath.FromSlash(row.Path)) {
-		return nil, pkgErr(row.ID, ErrManifest, fmt.Errorf("path %q leaves the data folder", row.Path))
-	}
 	name := filepath.Join(dataDir, filepath.FromSlash(row.Path))
-	st, err := os.Stat(name)
-	if err != nil {
-		return nil, pkgErr(row.ID, ErrMissingArchive, err)
-	}
-	if st.Size() != row.Bytes {
-		return nil, pkgErr(row.ID, ErrSizeMismatch, fmt.Errorf("%d bytes on disk, manifest says %d", st.Size(), row.Bytes))
-	}
-	if st.Size() > lim.MaxArchive {
-		return nil, pkgErr(row.ID, ErrFileTooLarge, fmt.Errorf("archive is %d bytes, limit %d", st.Size(), lim.MaxArchive))
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, pkgErr(row.ID, ErrMissingArchive, err)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, row.SHA256) {
-		return nil, pkgErr(row.ID, ErrHashMismatch, fmt.Errorf("got %s", got))
-	}
-	return data, nil
+	return ReadVerifiedFrom(context.Background(), LocalStore, name, row, lim)
 }
 
 func decodeRow(row Row, data []byte, lim Limits) (*Package, error) {
@@ -163,15 +140,7 @@ func Open(name string, lim Limits) (*Package, error) {
 	if st.IsDir() {
 		return ReadDir(name, lim)
 	}
-	lim = lim.withDefaults()
-	if st.Size() > lim.MaxArchive {
-		return nil, pkgErr(name, ErrFileTooLarge, fmt.Errorf("archive is %d bytes, limit %d", st.Size(), lim.MaxArchive))
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, pkgErr(name, ErrMissingArchive, err)
-	}
-	return Decode(name, filepath.Base(name), data, lim)
+	return OpenArchiveFrom(context.Background(), LocalStore, name, lim)
 }
 
 func (c *collector) finish(id, format string) (*Package, error) {

@@ -2,7 +2,6 @@ package featuresets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -116,49 +115,27 @@ feed:
 
 func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm *Timing) (r *Row, ee *ExtractError) {
 	key := row.SHA256
-	if opt.Cache != nil && opt.Repack == nil {
+	load := func() (*dataset.Package, error) { return dataset.LoadRow(dataDir, row, opt.Limits) }
+	if opt.Repack != nil {
+		// The re-packed archive, not the row's, names the features: load
+		// and re-pack first, then look it up.
+		p, k, ee := repackRow(row, load, opt.Repack)
+		if ee != nil {
+			return nil, ee
+		}
+		key = k
+		load = func() (*dataset.Package, error) { return p, nil }
+	}
+	if opt.Cache != nil {
 		if r, ok := opt.Cache.Get(key); ok {
 			tm.CacheHits++
 			r.ID = row.ID
 			return r, nil
 		}
 	}
-	defer func() {
-		// Archives are hostile: a bug must cost one package, not the run.
-		if v := recover(); v != nil {
-			r, ee = nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: fmt.Sprintf("panic: %v", v)}
-		}
-	}()
-	start := time.Now()
-	p, err := dataset.LoadRow(dataDir, row, opt.Limits)
-	tm.Load += time.Since(start)
-	if err != nil {
-		detail := err.Error()
-		var de *dataset.Error
-		if errors.As(err, &de) && de.Err != nil {
-			detail = de.Err.Error()
-		}
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: dataset.Reason(err).Error(), Detail: detail}
-	}
-	if opt.Repack != nil {
-		if p, key, err = opt.Repack(row, p); err != nil {
-			return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: err.Error()}
-		}
-		if opt.Cache != nil {
-			if r, ok := opt.Cache.Get(key); ok {
-				tm.CacheHits++
-				r.ID = row.ID
-				return r, nil
-			}
-		}
-	}
-	start = time.Now()
-	parse := ex.ParseTime
-	r, err = ex.Extract(p)
-	tm.Extract += time.Since(start)
-	tm.Parse += ex.ParseTime - parse
-	if err != nil {
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: err.Error()}
+	r, ee = extractPackage(ex, row, load, tm)
+	if ee != nil {
+		return nil, ee
 	}
 	if opt.Cache != nil {
 		// A cache that cannot be written costs speed next time, not this row.
@@ -167,4 +144,24 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 		}
 	}
 	return r, nil
+}
+
+// repackRow loads row and re-packs it; a failure of either is the row's
+// ExtractError.
+func repackRow(row dataset.Row, load func() (*dataset.Package, error),
+	repack func(dataset.Row, *dataset.Package) (*dataset.Package, string, error)) (p *dataset.Package, key string, ee *ExtractError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p, key, ee = nil, "", &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: fmt.Sprintf("panic: %v", v)}
+		}
+	}()
+	p, err := load()
+	if err != nil {
+		return nil, "", loadError(row, err)
+	}
+	q, key, err := repack(row, p)
+	if err != nil {
+		return nil, "", &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: err.Error()}
+	}
+	return q, key, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 
 	"pypimal/dataset"
 )
@@ -49,20 +48,11 @@ func (t *Table) Column(name string) int {
 // so the file is byte-identical across runs.
 func (t *Table) WriteFeaturesCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	header := append([]string{}, RowColumns...)
-	for _, f := range t.Features {
-		header = append(header, f.Name)
-	}
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(FeaturesCSVHeader(t.Features)); err != nil {
 		return fmt.Errorf("features.csv: %w", err)
 	}
-	rec := make([]string, len(header))
-	for _, r := range t.Rows {
-		copy(rec, []string{r.ID, r.Label, r.PaperSplit, r.Added, r.Cluster})
-		for i, v := range r.Values {
-			rec[len(RowColumns)+i] = strconv.FormatFloat(v, 'g', -1, 64)
-		}
-		if err := cw.Write(rec); err != nil {
+	for i := range t.Rows {
+		if err := cw.Write(FeaturesCSVRecord(&t.Rows[i])); err != nil {
 			return fmt.Errorf("features.csv: %w", err)
 		}
 	}
@@ -74,18 +64,11 @@ func (t *Table) WriteFeaturesCSV(w io.Writer) error {
 // package and token, tokens in lexical order.
 func (t *Table) WriteTokensTSV(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString("id\ttoken\tcount\n")
+	bw.WriteString(TokensTSVHeader)
+	var line []byte
 	for i := range t.Rows {
-		r := &t.Rows[i]
-		fr := Row{Tokens: r.Tokens}
-		for _, tok := range fr.SortedTokens() {
-			bw.WriteString(r.ID)
-			bw.WriteByte('\t')
-			bw.WriteString(tok)
-			bw.WriteByte('\t')
-			bw.WriteString(strconv.Itoa(r.Tokens[tok]))
-			bw.WriteByte('\n')
-		}
+		line = AppendTokensTSV(line[:0], &t.Rows[i])
+		bw.Write(line)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("tokens.tsv: %w", err)
@@ -104,9 +87,9 @@ type ExtractError struct {
 // WriteErrorsCSV writes errors.csv: id, label, reason, detail.
 func WriteErrorsCSV(w io.Writer, errs []ExtractError) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "label", "reason", "detail"})
+	cw.Write(ErrorsCSVHeader)
 	for _, e := range errs {
-		cw.Write([]string{e.ID, e.Label, e.Reason, e.Detail})
+		cw.Write(ErrorsCSVRecord(e))
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

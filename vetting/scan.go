@@ -384,18 +384,27 @@ func (s *Scanner) scanTarget(ex *featuresets.Extractor, t target) (r Result) {
 		r.Error = describeErr(t.path, t.err)
 		return r
 	}
+	return s.ScanPackage(ex, t.path, func() (*dataset.Package, error) { return dataset.Open(t.path, s.opt.Limits) })
+}
+
+// ScanPackage is the per-package step of Scan: load reads the package
+// reported as path (dataset.Open for a local path, dataset.OpenArchiveFrom
+// for another store), ex extracts its features and the model scores them.
+// Every failure, a panic included, is an error result. Pipelines that
+// distribute packages themselves call it so that they score exactly as
+// `pypimal scan` does.
+func (s *Scanner) ScanPackage(ex *featuresets.Extractor, path string, load func() (*dataset.Package, error)) (r Result) {
 	defer func() {
 		// Packages are hostile input: a bug must cost this package only.
 		if v := recover(); v != nil {
-			r = Result{Path: t.path, Verdict: VerdictError, Error: fmt.Sprintf("internal error: %v", v)}
+			r = Result{Path: path, Verdict: VerdictError, Error: fmt.Sprintf("internal error: %v", v)}
 		}
 	}()
-	p, err := dataset.Open(t.path, s.opt.Limits)
+	p, err := load()
 	if err != nil {
-		r.Error = describeErr(t.path, err)
-		return r
+		return Result{Path: path, Verdict: VerdictError, Error: describeErr(path, err)}
 	}
-	return s.scanPackage(ex, t.path, p)
+	return s.scanPackage(ex, path, p)
 }
 
 // describeErr says what went wrong without repeating the path.
