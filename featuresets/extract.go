@@ -68,7 +68,7 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 	f := &facts{pkg: p}
 	f.meta = newMetaFacts(f)
 	f.files = newFileFacts(p)
-	f.inst.version = f.version()
+	f.inst.metaText = installMetaText(f)
 	row := &Row{ID: p.ID()}
 	for i := range p.Files {
 		fl := &p.Files[i]

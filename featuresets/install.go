@@ -33,6 +33,11 @@ type installFacts struct {
 	// version is the package's own version: "4.16.0.0" in setup.py is
 	// not an address.
 	version string
+	// metaText is the package's own metadata text, lower-cased (name,
+	// summary, keywords, description, URLs, e-mails): setup.py repeats it,
+	// and a package named python-crontab or described as managing
+	// authorized_keys does not persist anything by saying so.
+	metaText string
 }
 
 func installDefs() []def {
@@ -229,7 +234,7 @@ func (c *installFacts) addString(s *pyast.String) {
 	if n := len(s.Value); n >= 100 && isBase64(s.Value) || n >= 64 && isHex(s.Value) {
 		c.encoded++
 	}
-	if len(v) > maxMarkerString {
+	if len(v) > maxMarkerString || c.metaText != "" && strings.Contains(c.metaText, strings.TrimSpace(low)) {
 		return
 	}
 	norm := strings.ReplaceAll(low, `\`, "/")
@@ -248,7 +253,7 @@ func (c *installFacts) addString(s *pyast.String) {
 	if len(v) <= 64 && secretNameRe.MatchString(v) {
 		c.secretNames++
 	}
-	if v != c.version && suspiciousHost(low, v) {
+	if suspiciousHost(low, v) {
 		c.endpoints++
 	}
 }
@@ -274,4 +279,28 @@ func suspiciousHost(low, v string) bool {
 		}
 	}
 	return false
+}
+
+// installMetaText is the text of the package's own metadata that setup
+// code repeats, lower-cased, with the version and manifest name.
+func installMetaText(f *facts) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(f.version()))
+	b.WriteByte('\n')
+	b.WriteString(strings.ToLower(f.name()))
+	if md := f.pkg.Meta; md != nil {
+		for _, k := range []string{"Summary", "Keywords", "Home-page", "Download-URL", "Author", "Author-email", "Maintainer", "Maintainer-email"} {
+			b.WriteByte('\n')
+			b.WriteString(strings.ToLower(md.Get(k)))
+		}
+		for _, u := range md.All("Project-URL") {
+			b.WriteByte('\n')
+			b.WriteString(strings.ToLower(u))
+		}
+		if d := md.Description(); len(d) <= 1<<20 {
+			b.WriteByte('\n')
+			b.WriteString(strings.ToLower(d))
+		}
+	}
+	return b.String()
 }

@@ -166,3 +166,18 @@ setup(name="pkg", version="1.0", packages=["pkg"])
 		})
 	}
 }
+
+// setup.py repeats the package's own metadata: a package named
+// python-crontab, or one whose summary mentions authorized_keys, persists
+// nothing by saying so; a marker setup.py adds on its own still counts.
+func TestInstallOwnMetadataIsNotABehaviour(t *testing.T) {
+	meta := "Metadata-Version: 2.1\nName: python-crontab\nVersion: 4.16.0.0\nSummary: Manage crontab and authorized_keys files\n"
+	setup := `from setuptools import setup
+setup(name="python-crontab", version="4.16.0.0", description="Manage crontab and authorized_keys files",
+      keywords="crontab", py_modules=["crontab"])
+`
+	v, _ := extract(t, pkg(t, meta, "setup.py", setup, "crontab.py", "X = 1\n"))
+	want(t, v, map[string]float64{"install_persistence_paths": 0, "install_suspicious_hosts": 0})
+	v, _ = extract(t, pkg(t, meta, "setup.py", setup+"open('/etc/cron.d/x', 'w').write('* * * * * curl x')\n", "crontab.py", "X = 1\n"))
+	want(t, v, map[string]float64{"install_persistence_paths": 1})
+}

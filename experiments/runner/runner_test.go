@@ -124,6 +124,18 @@ func TestEndToEnd(t *testing.T) {
 	if len(r.Importance) == 0 || len(r.Rules) != 5 {
 		t.Errorf("%d importances, %d rules", len(r.Importance), len(r.Rules))
 	}
+	// Form shift: the 60 benign test rows re-packed as sdists and wheels;
+	// without leaky features every cell flags exactly as many of each form
+	// as of the installed trees (the non-leaky features are the same).
+	fs := r.FormShift
+	if fs == nil || len(fs.Forms) != 3 || fs.Counts[1] != 60 || fs.Counts[2] != 60 || len(fs.Cells) != len(r.Cells) {
+		t.Fatalf("form shift %+v", fs)
+	}
+	for _, c := range fs.Cells {
+		if !c.Leaky && (c.FP[1] != c.FP[0] || c.FP[2] != c.FP[0]) {
+			t.Errorf("form shift %s/%s: false positives %v differ by form", c.Set, c.Model, c.FP)
+		}
+	}
 
 	// CSVs parse with the expected columns.
 	for name, cols := range map[string][]string{
