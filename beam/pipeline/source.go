@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -147,7 +146,11 @@ func joinPath(dir, rel string) string {
 // dirOf is the folder of a local path or URL.
 func dirOf(p string) string {
 	if hasScheme(p) {
-		return path.Dir(p)
+		// Not path.Dir: it would clean "gs://" into "gs:/".
+		if i := strings.LastIndex(p, "/"); i > strings.Index(p, "://")+2 {
+			return p[:i]
+		}
+		return p
 	}
 	return filepath.Dir(p)
 }

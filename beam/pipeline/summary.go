@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
@@ -29,21 +28,27 @@ type Stats struct {
 	Benign    int64 `json:"benign,omitempty"`
 }
 
-func (a Stats) merge(b Stats) Stats {
-	out := Stats{Packages: a.Packages + b.Packages, Failed: a.Failed + b.Failed, BytesRead: a.BytesRead + b.BytesRead,
-		Malicious: a.Malicious + b.Malicious, Benign: a.Benign + b.Benign, Reasons: map[string]int64{}}
-	maps.Copy(out.Reasons, a.Reasons)
-	for k, v := range b.Reasons {
-		out.Reasons[k] += v
+// add adds b into a; the accumulator owns its map, so a combine over
+// millions of packages does not copy it per element.
+func (a *Stats) add(b Stats) {
+	a.Packages += b.Packages
+	a.Failed += b.Failed
+	a.BytesRead += b.BytesRead
+	a.Malicious += b.Malicious
+	a.Benign += b.Benign
+	if a.Reasons == nil {
+		a.Reasons = map[string]int64{}
 	}
-	return out
+	for k, v := range b.Reasons {
+		a.Reasons[k] += v
+	}
 }
 
 type statsFn struct{}
 
 func (statsFn) CreateAccumulator() Stats           { return Stats{Reasons: map[string]int64{}} }
-func (statsFn) AddInput(a, b Stats) Stats          { return a.merge(b) }
-func (statsFn) MergeAccumulators(a, b Stats) Stats { return a.merge(b) }
+func (statsFn) AddInput(a, b Stats) Stats          { a.add(b); return a }
+func (statsFn) MergeAccumulators(a, b Stats) Stats { a.add(b); return a }
 
 // totals merges per-package stats into one. A zero Stats joins the input
 // so that an empty run still has its one summary.
