@@ -93,8 +93,9 @@ type Threshold struct {
 	OOF        Rates `json:"oof"`
 	OOFDefault Rates `json:"oof_at_model_default"`
 	// Forms gives the out-of-fold false-positive rate at Value of the
-	// benign rows in each form they were scored in: "installed" (the rows
-	// as they are) and each re-packed form of train.forms.
+	// benign rows in each form they were scored in: "installed" (Debian's
+	// trees), "pypi" (real published files, the realform rows) and each
+	// re-packed form of train.forms.
 	Forms []FormRate `json:"forms,omitempty"`
 }
 

@@ -58,7 +58,7 @@ func TestRealRowsModel(t *testing.T) {
 		}
 		t.Logf("%s: malicious %.3f, benign %.3f, threshold %.3f; reasons %v", form, rs[0].Score, rs[1].Score, rs[0].Threshold, rs[0].Reasons)
 	}
-	if len(m.Threshold.Forms) != 3 {
+	if len(m.Threshold.Forms) != 3 || m.Threshold.Forms[0].Form != "installed" {
 		t.Errorf("threshold forms %+v, want installed, sdist and wheel", m.Threshold.Forms)
 	}
 	for _, f := range m.Threshold.Forms {

@@ -209,8 +209,12 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	return m, nil
 }
 
-// formInstalled names the rows as they are in Threshold.Forms.
-const formInstalled = "installed"
+// Threshold.Forms names the training rows as they are: Debian's installed
+// trees and the real published PyPI files (realform rows).
+const (
+	formInstalled = "installed"
+	formPyPI      = "pypi"
+)
 
 // repackedForm is the training rows' benign installed trees re-packed into
 // one form: table rows, and the index in the training rows of each.
@@ -264,8 +268,11 @@ func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOption
 // out its original, by the models that never saw the original either.
 func withForms(rows []featuresets.TableRow, y []int, sel featuresets.Selection, folds [][]experiments.Fold, forms []repackedForm) (classifiers.Data, []int, [][]experiments.Fold, []string) {
 	formOf := make([]string, len(rows))
-	for i := range formOf {
+	for i, r := range rows {
 		formOf[i] = formInstalled
+		if r.PaperSplit == "realform" {
+			formOf[i] = formPyPI
+		}
 	}
 	if len(forms) == 0 {
 		return runner.Data(rows, sel), y, folds, formOf
