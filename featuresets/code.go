@@ -45,6 +45,7 @@ type codeFacts struct {
 	tokens                                                 map[string]int
 	tokenCount                                             int
 	findings                                               []Finding
+	fallbacks                                              []FileFallback // files pyast analysed by its linear fallback
 }
 
 // Finding is a risky call site, kept so `scan` can say where a package
@@ -132,7 +133,7 @@ func codeDefs() []def {
 		x.Leaky = true
 		defs = append(defs, x)
 	}
-	return defs
+	return append(defs, fallbackFilesDef())
 }
 
 // hookCommands are the setup() commands whose override runs code on install.
@@ -143,6 +144,9 @@ func (c *codeFacts) addFile(rel string, f *pyast.File) {
 	c.pyFiles++
 	if f.Truncated {
 		c.truncated++
+	}
+	if f.Fallback != "" {
+		c.fallbacks = append(c.fallbacks, FileFallback{Path: rel, Reason: f.Fallback})
 	}
 	c.lines += f.Lines
 	c.errorNodes += f.ErrorNodes

@@ -12,7 +12,7 @@ import (
 
 // ExtractorVersion changes whenever a feature's definition or computation
 // changes; cached rows of another version are recomputed.
-const ExtractorVersion = 1
+const ExtractorVersion = 2
 
 // MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
 // files (generated tables, vendored bundles) are cut at a line end and
@@ -29,6 +29,20 @@ type Row struct {
 	// left out of the code features).
 	PythonErrors int
 	Findings     []Finding
+	// Fallbacks lists the Python files analysed by pyast's linear fallback
+	// (not cached: `scan` reports them, extraction only counts them).
+	Fallbacks []FileFallback
+}
+
+// TimedOut reports whether a file fell back for lack of time, the one
+// fallback that depends on the machine: such rows are not cached.
+func (r *Row) TimedOut() bool {
+	for _, fb := range r.Fallbacks {
+		if fb.Reason == pyast.FallbackTimeout {
+			return true
+		}
+	}
+	return false
 }
 
 // facts are computed once per package; every feature reads them.
@@ -46,6 +60,9 @@ type Extractor struct {
 	// ParseTime accumulates the time spent in the Python parser and
 	// analyser, to report the share of extraction spent parsing.
 	ParseTime time.Duration
+	// Budget bounds each package's extraction; the zero value is the
+	// default budget.
+	Budget Budget
 }
 
 // NewExtractor returns an extractor; Close it to free the parser.
@@ -62,19 +79,32 @@ func (e *Extractor) Close() { e.parser.Close() }
 
 // Extract computes the features of one package. A Python file the parser
 // cannot analyse is counted in Row.PythonErrors, not returned as an error:
-// unparsable code is itself a signal.
+// unparsable code is itself a signal. A package over its time budget
+// (e.Budget) fails with ErrPackageBudget.
 func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
+	clock := newPackageClock(e.Budget)
 	f := &facts{pkg: p}
 	f.meta = newMetaFacts(f)
 	f.files = newFileFacts(p)
 	row := &Row{ID: p.ID()}
+	total := 0
+	for i := range p.Files {
+		if p.Files[i].Kind == dataset.KindPython {
+			total++
+		}
+	}
+	done := 0
 	for i := range p.Files {
 		fl := &p.Files[i]
 		if fl.Kind != dataset.KindPython {
 			continue
 		}
+		if err := clock.check(p.ID(), done, total); err != nil {
+			return nil, err
+		}
+		done++
 		start := time.Now()
-		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes})
+		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes, Timeout: clock.fileTimeout()})
 		e.ParseTime += time.Since(start)
 		if err != nil {
 			row.PythonErrors++
@@ -83,6 +113,10 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 		}
 		f.code.addFile(fl.Path, pf)
 	}
+	if err := clock.check(p.ID(), done, total); err != nil {
+		return nil, err
+	}
+	row.Fallbacks = f.code.fallbacks
 	if p.File("setup.py") == nil {
 		f.code.setupIncomplete = false
 	}

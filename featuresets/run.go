@@ -20,6 +20,7 @@ type Options struct {
 	Cache    *Cache // nil: no cache
 	Limits   dataset.Limits
 	Progress io.Writer // progress bar target, nil for none
+	Budget   Budget    // per-package and per-file time budgets; zero: defaults
 }
 
 // Timing splits extraction time, summed over workers.
@@ -66,6 +67,7 @@ func ExtractAll(ctx context.Context, dataDir string, rows []dataset.Row, opt Opt
 				return
 			}
 			defer ex.Close()
+			ex.Budget = opt.Budget
 			for i := range jobs {
 				out[i], errs[i] = extractOne(ex, dataDir, rows[i], opt, &timings[w])
 				if bar != nil {
@@ -110,6 +112,9 @@ feed:
 	return t, failed, total, nil
 }
 
+// ReasonBudget is the ExtractError reason of a package over its budget.
+const ReasonBudget = "budget"
+
 func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm *Timing) (r *Row, ee *ExtractError) {
 	if opt.Cache != nil {
 		if r, ok := opt.Cache.Get(row.SHA256); ok {
@@ -141,9 +146,15 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 	tm.Extract += time.Since(start)
 	tm.Parse += ex.ParseTime - parse
 	if err != nil {
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: err.Error()}
+		reason := "extract"
+		if errors.Is(err, ErrPackageBudget) {
+			reason = ReasonBudget
+		}
+		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: reason, Detail: err.Error()}
 	}
-	if opt.Cache != nil {
+	// A row with a file that ran out of time depends on the machine's
+	// speed: recompute it next time rather than keep it.
+	if opt.Cache != nil && !r.TimedOut() {
 		// A cache that cannot be written costs speed next time, not this row.
 		if err := opt.Cache.Put(row.SHA256, r); err != nil {
 			tm.CacheErrors++

@@ -2,6 +2,7 @@ package pyast
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -72,8 +73,12 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 		return nil, fmt.Errorf("pyast: analyze: %w", ErrClosed)
 	}
 	opts = opts.withDefaults()
-	f := &File{Bytes: len(src)}
-	scanText(src, f)
+	var deadline time.Time
+	if opts.Timeout > 0 {
+		deadline = time.Now().Add(opts.Timeout)
+	}
+	base := File{Bytes: len(src)}
+	scanText(src, &base)
 
 	code := src
 	if len(src) > opts.MaxBytes {
@@ -81,16 +86,35 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 			return nil, fmt.Errorf("pyast: %d bytes, limit %d: %w", len(src), opts.MaxBytes, ErrTooLarge)
 		}
 		code = truncate(src, opts.MaxBytes)
-		f.Truncated = true
+		base.Truncated = true
 	}
-	f.AnalyzedBytes = len(code)
+	base.AnalyzedBytes = len(code)
 
-	if err := p.parseTree(code, opts.Timeout, f); err != nil {
+	// The pre-scan decides from the bytes alone, so the same file takes the
+	// same path on every machine.
+	switch _, st := lex(code, false); {
+	case st.errors() > opts.MaxLexErrors:
+		return p.fallback(code, base, opts, FallbackLexErrors), nil
+	case st.nestingTooDeep():
+		return p.fallback(code, base, opts, FallbackNesting), nil
+	}
+
+	f := new(File)
+	*f = base
+	if err := p.parseTree(code, deadline, f); err != nil {
+		switch {
+		case opts.NoFallback:
+		case errors.Is(err, ErrTimeout):
+			return p.fallback(code, base, opts, FallbackTimeout), nil
+		case errors.Is(err, errParseReads):
+			return p.fallback(code, base, opts, FallbackParseReads), nil
+		}
 		return nil, err
 	}
 	a := newAnalysis(code, p.nodes, f, opts)
+	a.deadline = deadline
 	a.scratch = p.scratch[:0]
-	a.run()
+	err := a.run()
 	p.scratch = a.scratch
 
 	// Keep buffers for the next file unless one huge file inflated them.
@@ -100,12 +124,27 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 	if cap(p.scratch) > 1<<20 {
 		p.scratch = nil
 	}
+	if err != nil {
+		if opts.NoFallback {
+			return nil, err
+		}
+		return p.fallback(code, base, opts, FallbackTimeout), nil
+	}
 	return f, nil
 }
 
+// fallback analyses code with the linear token scan.
+func (p *Parser) fallback(code []byte, base File, opts Options, reason FallbackReason) *File {
+	f := new(File)
+	*f = base
+	toks, st := lex(code, true)
+	fallback(code, toks, st, f, opts, reason)
+	return f
+}
+
 // parseTree parses code and copies the tree into p.nodes.
-func (p *Parser) parseTree(code []byte, timeout time.Duration, f *File) error {
-	tree, err := p.parse(code, timeout)
+func (p *Parser) parseTree(code []byte, deadline time.Time, f *File) error {
+	tree, err := p.parse(code, deadline)
 	if err != nil {
 		return err
 	}
@@ -116,30 +155,46 @@ func (p *Parser) parseTree(code []byte, timeout time.Duration, f *File) error {
 }
 
 // readChunk bounds how much source tree-sitter's read callback copies at a
-// time; the binding copies the returned slice on every call, and error
-// recovery can re-read from earlier offsets.
+// time; the binding copies the returned slice on every call and keeps the
+// copies until the parse ends, and error recovery can re-read from earlier
+// offsets.
 const readChunk = 64 << 10
 
-func (p *Parser) parse(code []byte, timeout time.Duration) (*sitter.Tree, error) {
-	read := func(i int, _ sitter.Point) []byte {
+// maxReadFactor bounds those copies: a parse that has read more than this
+// many times the source (plus one chunk) is stopped as over budget, so
+// the memory a parse holds stays proportional to the file.
+const maxReadFactor = 8
+
+// errParseReads stops a parse that re-read its input too often.
+var errParseReads = errors.New("parse re-read its input too often")
+
+func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
+	read, limit := 0, maxReadFactor*len(code)+readChunk
+	readFn := func(i int, _ sitter.Point) []byte {
 		if i < 0 || i >= len(code) {
 			return nil
 		}
-		return code[i:min(len(code), i+readChunk)]
+		chunk := code[i:min(len(code), i+readChunk)]
+		read += len(chunk)
+		return chunk
 	}
-	var popts *sitter.ParseOptions
-	if timeout > 0 {
-		deadline := time.Now().Add(timeout)
-		popts = &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
-			return time.Now().After(deadline)
-		}}
-	}
-	tree := p.sp.ParseWithOptions(read, nil, popts)
+	reads := false
+	popts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+		if read > limit {
+			reads = true
+			return true
+		}
+		return !deadline.IsZero() && time.Now().After(deadline)
+	}}
+	tree := p.sp.ParseWithOptions(readFn, nil, popts)
 	if tree == nil {
 		// A cancelled parse keeps partial state meant for resuming.
 		p.sp.Reset()
-		if timeout > 0 {
-			return nil, fmt.Errorf("pyast: parse %d bytes after %v: %w", len(code), timeout, ErrTimeout)
+		if reads {
+			return nil, fmt.Errorf("pyast: parse %d bytes: read %d bytes: %w", len(code), read, errParseReads)
+		}
+		if !deadline.IsZero() {
+			return nil, fmt.Errorf("pyast: parse %d bytes: %w", len(code), ErrTimeout)
 		}
 		return nil, fmt.Errorf("pyast: parse %d bytes: %w: tree-sitter returned no tree", len(code), ErrInternal)
 	}
