@@ -346,7 +346,7 @@ func TestModelFileErrors(t *testing.T) {
 		{"other version", edit(func(v map[string]any) { v["format"] = 2 }), "model format version 2, this pypimal reads version 1"},
 		{"no version", edit(func(v map[string]any) { delete(v, "format") }), "model format version none"},
 		{"feature removed", edit(func(v map[string]any) { v["features"] = names[:len(names)-1] }),
-			"feature catalogue differs: the model was trained with extractor version 1 and " + itoa(len(names)-1) + " features"},
+			"feature catalogue differs: the model was trained with extractor version " + itoa(featuresets.ExtractorVersion) + " and " + itoa(len(names)-1) + " features"},
 		{"feature renamed", edit(func(v map[string]any) {
 			f := slices.Clone(names)
 			f[3] = "meta_old_feature"
