@@ -2,8 +2,11 @@ package pyast
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
 
 	"pypimal/internal/hostile"
 )
@@ -161,4 +164,43 @@ func equalAny(a, b any) bool {
 		return slices.Equal(a, b.([]CmdClass))
 	}
 	return a == b
+}
+
+// TestCancelAnywhere cancels a parse at every progress callback in turn,
+// balancing of the finished tree included (tree-sitter v0.25 leaves the
+// parser unusable after a cancelled balance: the next parse aborted the
+// process), and checks that each cancelled file goes to the fallback and
+// the next file is parsed normally.
+func TestCancelAnywhere(t *testing.T) {
+	p, err := NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	src := []byte(strings.Repeat("x = f(1, 'a')\nif x:\n    y = [x, x]\n", 300))
+	calls := 0
+	if _, err := p.parse(src, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(i int, _ sitter.Point) []byte { return src[min(i, len(src)):] }
+	tree := p.sp.ParseWithOptions(read, nil, &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool { calls++; return false }})
+	tree.Close()
+	if calls < 10 {
+		t.Fatalf("only %d progress callbacks", calls)
+	}
+	for k := 1; k <= calls+1; k++ {
+		p.cancelAfter = k
+		f, err := p.Analyze(src, Options{})
+		p.cancelAfter = 0
+		if err != nil {
+			t.Fatalf("cancel at %d: %v", k, err)
+		}
+		if k <= calls && f.Fallback != FallbackTimeout {
+			t.Fatalf("cancel at %d of %d: fallback %q", k, calls, f.Fallback)
+		}
+		g, err := p.Analyze([]byte("os.system('x')\n"), Options{})
+		if err != nil || g.Fallback != "" || len(g.Calls) != 1 {
+			t.Fatalf("after a cancel at %d: %v %+v", k, err, g)
+		}
+	}
 }

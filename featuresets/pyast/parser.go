@@ -21,23 +21,43 @@ type Parser struct {
 	raw     []rawNode
 	nodes   []node
 	scratch []byte
+	// cancelAfter, for tests, cancels each parse at that progress callback
+	// (tree-sitter calls it every 100 operations), as a deadline would.
+	cancelAfter int
 }
 
 // NewParser returns a parser for Python.
 func NewParser() (*Parser, error) {
+	p := &Parser{}
+	if err := p.renew(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// renew gives p a fresh tree-sitter parser, closing the old one. A parse
+// cancelled while tree-sitter balances the finished tree leaves the parser
+// flagged to resume balancing, and neither Reset nor a new input clears the
+// flag (v0.25): the next parse aborts the process on an assertion. So a
+// cancelled parser is never reused.
+func (p *Parser) renew() error {
 	t, err := getTables()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sp := sitter.NewParser()
 	if err := sp.SetLanguage(t.lang); err != nil {
 		sp.Close()
-		return nil, fmt.Errorf("pyast: set python language: %w", err)
+		return fmt.Errorf("pyast: set python language: %w", err)
 	}
-	p := &Parser{sp: sp}
+	if p.sp != nil {
+		p.cleanup.Stop()
+		p.sp.Close()
+	}
+	p.sp = sp
 	// Safety net so parsers dropped without Close do not leak C memory.
 	p.cleanup = runtime.AddCleanup(p, func(sp *sitter.Parser) { sp.Close() }, sp)
-	return p, nil
+	return nil
 }
 
 // Close frees the parser. It is idempotent.
@@ -60,8 +80,8 @@ func (p *Parser) Analyze(src []byte, opts Options) (f *File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("pyast: analyze %d bytes: %w: %v", len(src), ErrInternal, r)
-			if p.sp != nil {
-				p.sp.Reset()
+			if p.sp != nil && p.renew() != nil {
+				p.Close()
 			}
 		}
 	}()
@@ -178,18 +198,26 @@ func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
 		read += len(chunk)
 		return chunk
 	}
-	reads := false
+	reads, calls := false, 0
 	popts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+		calls++
 		if read > limit {
 			reads = true
+			return true
+		}
+		if p.cancelAfter > 0 && calls >= p.cancelAfter {
 			return true
 		}
 		return !deadline.IsZero() && time.Now().After(deadline)
 	}}
 	tree := p.sp.ParseWithOptions(readFn, nil, popts)
 	if tree == nil {
-		// A cancelled parse keeps partial state meant for resuming.
-		p.sp.Reset()
+		// A cancelled parse keeps partial state meant for resuming, which
+		// Reset does not fully clear (see renew).
+		if err := p.renew(); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("pyast: parse %d bytes: cancelled, and no new parser: %w", len(code), err)
+		}
 		if reads {
 			return nil, fmt.Errorf("pyast: parse %d bytes: read %d bytes: %w", len(code), read, errParseReads)
 		}
