@@ -24,9 +24,9 @@ const (
 	// FallbackNesting: brackets or indentation nested deeper than
 	// CPython accepts (MaxBracketDepth, MaxIndentLevels). Deterministic.
 	FallbackNesting FallbackReason = "nesting"
-	// FallbackParseReads: tree-sitter re-read the source more than
-	// maxReadFactor times over (each read is a copy the binding keeps
-	// until the parse ends). Deterministic.
+	// FallbackParseReads: tree-sitter re-read the source too often (each
+	// read is a copy the binding keeps until the parse ends; see
+	// maxReadFactor). Deterministic.
 	FallbackParseReads FallbackReason = "parse-reads"
 )
 

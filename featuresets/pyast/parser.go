@@ -180,16 +180,22 @@ func (p *Parser) parseTree(code []byte, deadline time.Time, f *File) error {
 // offsets.
 const readChunk = 64 << 10
 
-// maxReadFactor bounds those copies: a parse that has read more than this
-// many times the source (plus one chunk) is stopped as over budget, so
-// the memory a parse holds stays proportional to the file.
-const maxReadFactor = 8
+// maxReadFactor and maxReadFloor bound those copies: a parse that has
+// read more than maxReadFloor plus maxReadFactor times the source is
+// stopped (FallbackParseReads), so the memory a parse holds stays
+// proportional to the file. Normal code reads its source 1–1.5 times;
+// files with syntax errors re-read more (a 5 KB Python 2 file of the
+// dataset read over 100 KB), hence the floor.
+const (
+	maxReadFactor = 16
+	maxReadFloor  = 64 << 20
+)
 
 // errParseReads stops a parse that re-read its input too often.
 var errParseReads = errors.New("parse re-read its input too often")
 
 func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
-	read, limit := 0, maxReadFactor*len(code)+readChunk
+	read, limit := 0, maxReadFactor*len(code)+maxReadFloor
 	readFn := func(i int, _ sitter.Point) []byte {
 		if i < 0 || i >= len(code) {
 			return nil

@@ -47,11 +47,12 @@ const (
 	DefaultMaxComments    = 5000
 
 	// DefaultTimeout is the time budget of one file (parse and analysis;
-	// see Options.Timeout). The slowest file of the dataset takes about
-	// DATASET_SLOWEST on an idle core and normal code parses at 5–7 MB/s,
-	// so a 1 MB file needs 0.2 s: the budget leaves a margin of more than
-	// ten for shared, slower machines while bounding a hostile file to
-	// seconds.
+	// see Options.Timeout). Extraction parses at most 1 MB of a file, and
+	// normal code goes at 5–7 MB/s per core, so a file needs 0.2 s; the
+	// slowest inputs that pass the pre-scan (long operator and method
+	// chains) take 1–3 s per MB on an idle core. 5 s keeps a margin for a
+	// machine shared by several jobs, so that the timer stays a safety net
+	// that normal files never meet, while a hostile file costs seconds.
 	DefaultTimeout = 5 * time.Second
 
 	// DefaultMaxLexErrors is how many lexical errors (see
