@@ -45,3 +45,16 @@ func BenchmarkHostile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLex measures the pre-scan alone on the standard library: it
+// runs on every file before tree-sitter, so it must cost little beside
+// parsing (BenchmarkParse).
+func BenchmarkLex(b *testing.B) {
+	srcs, total := benchCorpus(b)
+	b.SetBytes(total)
+	for range b.N {
+		for _, src := range srcs {
+			lex(src, false)
+		}
+	}
+}

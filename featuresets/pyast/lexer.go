@@ -1,6 +1,7 @@
 package pyast
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -76,6 +77,14 @@ type lexer struct {
 	keep bool
 	toks []token
 }
+
+// asciiName marks the ASCII characters that continue a name.
+var asciiName = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+	}
+	return t
+}()
 
 func isNameStart(r rune) bool {
 	return r == '_' || r < utf8.RuneSelf && (r|0x20 >= 'a' && r|0x20 <= 'z') ||
@@ -158,9 +167,9 @@ func (l *lexer) run() {
 			l.invalid(1)
 			continue
 		case '#':
-			end := l.pos
-			for end < len(src) && src[end] != '\n' {
-				end++
+			end := len(src)
+			if k := bytes.IndexByte(src[l.pos:], '\n'); k >= 0 {
+				end = l.pos + k
 			}
 			if l.keep {
 				l.toks = append(l.toks, token{kind: tComment, start: uint32(l.pos), end: uint32(end), line: l.line, indent: l.indent, depth: int32(len(l.stack))})
@@ -230,7 +239,7 @@ func (l *lexer) name() {
 	for end < len(src) {
 		b := src[end]
 		if b < utf8.RuneSelf {
-			if !isNameCont(rune(b)) {
+			if !asciiName[b] {
 				break
 			}
 			end++
@@ -296,7 +305,18 @@ func (l *lexer) str(q int, pf strPrefix) {
 	}
 	i := q + open
 	line := l.line
+	stops := "\\\n'"
+	if quote == '"' {
+		stops = "\\\n\""
+	}
 	for i < len(src) {
+		// Jump to the next character that matters inside the literal.
+		k := bytes.IndexAny(src[i:], stops)
+		if k < 0 {
+			i = len(src)
+			break
+		}
+		i += k
 		b := src[i]
 		switch {
 		case b == '\\':

@@ -195,27 +195,36 @@ const (
 var errParseReads = errors.New("parse re-read its input too often")
 
 func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
-	read, limit := 0, maxReadFactor*len(code)+maxReadFloor
+	read, limit, reads := 0, maxReadFactor*len(code)+maxReadFloor, false
 	readFn := func(i int, _ sitter.Point) []byte {
-		if i < 0 || i >= len(code) {
+		if i < 0 || i >= len(code) || reads {
 			return nil
 		}
 		chunk := code[i:min(len(code), i+readChunk)]
-		read += len(chunk)
+		if read += len(chunk); read > limit {
+			// End of input for tree-sitter; the truncated tree is dropped.
+			reads = true
+			return nil
+		}
 		return chunk
 	}
-	reads, calls := false, 0
-	popts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
-		calls++
-		if read > limit {
-			reads = true
-			return true
-		}
-		if p.cancelAfter > 0 && calls >= p.cancelAfter {
-			return true
-		}
-		return !deadline.IsZero() && time.Now().After(deadline)
-	}}
+	// The deadline is checked by tree-sitter itself, in C, every 100
+	// parser operations: a Go progress callback costs a cgo call each time,
+	// which made parsing 10-15% slower. (The timeout is deprecated in the
+	// v0.25 API in favour of the callback, which is kept for tests.)
+	var micros uint64
+	if !deadline.IsZero() {
+		micros = uint64(max(time.Until(deadline).Microseconds(), 1))
+	}
+	p.sp.SetTimeoutMicros(micros)
+	var popts *sitter.ParseOptions
+	if p.cancelAfter > 0 {
+		calls := 0
+		popts = &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+			calls++
+			return calls >= p.cancelAfter
+		}}
+	}
 	tree := p.sp.ParseWithOptions(readFn, nil, popts)
 	if tree == nil {
 		// A cancelled parse keeps partial state meant for resuming, which
@@ -224,13 +233,14 @@ func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
 			p.Close()
 			return nil, fmt.Errorf("pyast: parse %d bytes: cancelled, and no new parser: %w", len(code), err)
 		}
-		if reads {
-			return nil, fmt.Errorf("pyast: parse %d bytes: read %d bytes: %w", len(code), read, errParseReads)
-		}
-		if !deadline.IsZero() {
+		if !deadline.IsZero() || p.cancelAfter > 0 {
 			return nil, fmt.Errorf("pyast: parse %d bytes: %w", len(code), ErrTimeout)
 		}
 		return nil, fmt.Errorf("pyast: parse %d bytes: %w: tree-sitter returned no tree", len(code), ErrInternal)
+	}
+	if reads {
+		tree.Close()
+		return nil, fmt.Errorf("pyast: parse %d bytes: read %d bytes: %w", len(code), read, errParseReads)
 	}
 	return tree, nil
 }
