@@ -78,6 +78,17 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 	text = strings.ReplaceAll(text, "\r", "\n")
 	m := &Metadata{Encoding: enc}
 	lines := strings.Split(text, "\n")
+	// Continuation lines are joined once per field: appending each to the
+	// value in turn would copy it again per line (quadratic on a hostile
+	// file of 100,000 continuation lines).
+	var cont []string
+	flush := func() {
+		if len(cont) > 0 {
+			last := &m.Fields[len(m.Fields)-1]
+			last.Value += "\n" + strings.Join(cont, "\n")
+			cont = cont[:0]
+		}
+	}
 	i := 0
 	for ; i < len(lines); i++ {
 		line := lines[i]
@@ -102,8 +113,7 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			if len(m.Fields) == 0 {
 				continue // continuation with nothing to continue: ignore
 			}
-			last := &m.Fields[len(m.Fields)-1]
-			last.Value += "\n" + unindentContinuation(line)
+			cont = append(cont, unindentContinuation(line))
 			continue
 		}
 		name, value, ok := strings.Cut(line, ":")
@@ -114,8 +124,10 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			// A stray line inside the headers: end of headers, rest is body.
 			break
 		}
+		flush()
 		m.Fields = append(m.Fields, Field{Name: name, Value: strings.TrimSpace(value)})
 	}
+	flush()
 	if len(m.Fields) == 0 {
 		return nil, fmt.Errorf("%w: no header fields", ErrBadMetadata)
 	}

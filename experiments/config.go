@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
@@ -44,6 +45,36 @@ type Config struct {
 	FormShift  FormShiftConfig  `mapstructure:"form_shift" yaml:"form_shift"`
 	Baselines  BaselinesConfig  `mapstructure:"baselines" yaml:"baselines"`
 	Train      TrainConfig      `mapstructure:"train" yaml:"train"` // what `pypimal train` fits; `run` ignores it
+	Budget     BudgetConfig     `mapstructure:"budget" yaml:"budget"`
+}
+
+// BudgetConfig bounds the time of each package's feature extraction (Go
+// durations; 0 means no limit). A package over budget.package is a
+// per-package error (reason "budget") and the others go on; a .py file
+// over budget.file is analysed by the linear fallback.
+type BudgetConfig struct {
+	Package string `mapstructure:"package" yaml:"package"` // default 30s
+	File    string `mapstructure:"file" yaml:"file"`       // default 5s
+}
+
+// Value returns the budgets for featuresets (a 0 duration becomes "none").
+func (b BudgetConfig) Value() (featuresets.Budget, error) {
+	var out featuresets.Budget
+	for _, x := range []struct {
+		key string
+		s   string
+		d   *time.Duration
+	}{{"budget.package", b.Package, &out.Package}, {"budget.file", b.File, &out.File}} {
+		d, err := time.ParseDuration(x.s)
+		if err != nil {
+			return featuresets.Budget{}, fmt.Errorf("%s %q: want a duration such as 30s", x.key, x.s)
+		}
+		if d <= 0 {
+			d = -1 // no limit
+		}
+		*x.d = d
+	}
+	return out, nil
 }
 
 // Split chooses the training and test rows. Each side is a list of
@@ -153,6 +184,7 @@ func Defaults() map[string]any {
 		"form_shift":   map[string]any{"enabled": true},
 		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
 		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0, "forms": []any{}},
+		"budget":       map[string]any{"package": featuresets.DefaultPackageBudget.String(), "file": featuresets.DefaultFileBudget.String()},
 	}
 }
 
@@ -214,6 +246,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 0 {
 		bad("workers %d: must be ≥ 0", c.Workers)
+	}
+	if _, err := c.Budget.Value(); err != nil {
+		bad("%v", err)
 	}
 	if len(c.Split.Train) == 0 {
 		bad("split.train: no selector")

@@ -41,6 +41,7 @@ type codeFacts struct {
 	tokens                                                 map[string]int
 	tokenCount                                             int
 	findings                                               []Finding
+	fallbacks                                              []FileFallback // files pyast analysed by its linear fallback
 }
 
 // Finding is a risky call site, kept so `scan` can say where a package
@@ -111,7 +112,7 @@ func codeDefs() []def {
 		cnt("code_shell_payloads", "String literals holding a download-and-run or encoded shell command (powershell -EncodedCommand/-enc, cmd /c, curl|wget piped to a shell, /dev/tcp, certutil -urlcache, mshta, bitsadmin, nc -e).", func(c *codeFacts) int { return c.shellPayloads }),
 		cnt("code_suspicious_endpoints", "Strings naming webhooks, paste, tunnel, file-drop, request-catcher or URL-shortener services.", func(c *codeFacts) int { return c.suspicious }),
 	)
-	return defs
+	return append(defs, fallbackFilesDef())
 }
 
 // hookCommands are the setup() commands whose override runs code on install.
@@ -122,6 +123,9 @@ func (c *codeFacts) addFile(rel string, f *pyast.File) {
 	c.pyFiles++
 	if f.Truncated {
 		c.truncated++
+	}
+	if f.Fallback != "" {
+		c.fallbacks = append(c.fallbacks, FileFallback{Path: rel, Reason: f.Fallback})
 	}
 	c.lines += f.Lines
 	c.errorNodes += f.ErrorNodes

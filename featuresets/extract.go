@@ -12,7 +12,7 @@ import (
 
 // ExtractorVersion changes whenever a feature's definition or computation
 // changes; cached rows of another version are recomputed.
-const ExtractorVersion = 7
+const ExtractorVersion = 8
 
 // MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
 // files (generated tables, vendored bundles) are cut at a line end and
@@ -29,6 +29,20 @@ type Row struct {
 	// left out of the code features).
 	PythonErrors int
 	Findings     []Finding
+	// Fallbacks lists the Python files analysed by pyast's linear fallback
+	// (not cached: `scan` reports them, extraction only counts them).
+	Fallbacks []FileFallback
+}
+
+// TimedOut reports whether a file fell back for lack of time, the one
+// fallback that depends on the machine: such rows are not cached.
+func (r *Row) TimedOut() bool {
+	for _, fb := range r.Fallbacks {
+		if fb.Reason == pyast.FallbackTimeout {
+			return true
+		}
+	}
+	return false
 }
 
 // facts are computed once per package; every feature reads them.
@@ -47,6 +61,9 @@ type Extractor struct {
 	// ParseTime accumulates the time spent in the Python parser and
 	// analyser, to report the share of extraction spent parsing.
 	ParseTime time.Duration
+	// Budget bounds each package's extraction; the zero value is the
+	// default budget.
+	Budget Budget
 }
 
 // NewExtractor returns an extractor; Close it to free the parser.
@@ -63,22 +80,38 @@ func (e *Extractor) Close() { e.parser.Close() }
 
 // Extract computes the features of one package. A Python file the parser
 // cannot analyse is counted in Row.PythonErrors, not returned as an error:
-// unparsable code is itself a signal.
+// unparsable code is itself a signal. A package over its time budget
+// (e.Budget) fails with ErrPackageBudget.
 func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
+	clock := newPackageClock(e.Budget)
 	f := &facts{pkg: p}
 	f.meta = newMetaFacts(f)
 	f.files = newFileFacts(p)
 	f.inst.metaText = installMetaText(f)
 	row := &Row{ID: p.ID()}
+	// Only module and install code is analysed: tests, docs and examples
+	// are what one form ships and another does not.
+	analysed := func(fl *dataset.File) bool {
+		return fl.Kind == dataset.KindPython && (fl.Role == dataset.RoleModule || fl.Role == dataset.RoleInstall)
+	}
+	total := 0
+	for i := range p.Files {
+		if analysed(&p.Files[i]) {
+			total++
+		}
+	}
+	done := 0
 	for i := range p.Files {
 		fl := &p.Files[i]
-		// Only module and install code is analysed: tests, docs and
-		// examples are what one form ships and another does not.
-		if fl.Kind != dataset.KindPython || fl.Role != dataset.RoleModule && fl.Role != dataset.RoleInstall {
+		if !analysed(fl) {
 			continue
 		}
+		if err := clock.check(p.ID(), done, total); err != nil {
+			return nil, err
+		}
+		done++
 		start := time.Now()
-		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes})
+		pf, err := e.parser.Analyze(fl.Data, pyast.Options{MaxBytes: MaxPythonBytes, Timeout: clock.fileTimeout()})
 		e.ParseTime += time.Since(start)
 		if err != nil {
 			row.PythonErrors++
@@ -89,10 +122,17 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 		}
 		if fl.Role == dataset.RoleInstall {
 			f.inst.addFile(fl.Path, pf)
+			if pf.Fallback != "" {
+				f.code.fallbacks = append(f.code.fallbacks, FileFallback{Path: fl.Path, Reason: pf.Fallback})
+			}
 		} else {
 			f.code.addFile(fl.ModPath, pf)
 		}
 	}
+	if err := clock.check(p.ID(), done, total); err != nil {
+		return nil, err
+	}
+	row.Fallbacks = f.code.fallbacks
 	row.Values = make([]float64, len(catalogue))
 	for i, d := range catalogue {
 		v := d.value(f)

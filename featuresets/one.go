@@ -37,7 +37,11 @@ func extractPackage(ex *Extractor, row dataset.Row, load func() (*dataset.Packag
 	tm.Extract += time.Since(start)
 	tm.Parse += ex.ParseTime - parse
 	if err != nil {
-		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: "extract", Detail: err.Error()}
+		reason := "extract"
+		if errors.Is(err, ErrPackageBudget) {
+			reason = ReasonBudget
+		}
+		return nil, &ExtractError{ID: row.ID, Label: row.Label, Reason: reason, Detail: err.Error()}
 	}
 	return r, nil
 }

@@ -23,6 +23,7 @@ type Options struct {
 	// its features are computed (the form-shift instrument); key names the
 	// result in the cache (the sha256 of the re-packed archive).
 	Repack func(row dataset.Row, p *dataset.Package) (q *dataset.Package, key string, err error)
+	Budget   Budget    // per-package and per-file time budgets; zero: defaults
 }
 
 // Timing splits extraction time, summed over workers.
@@ -69,6 +70,7 @@ func ExtractAll(ctx context.Context, dataDir string, rows []dataset.Row, opt Opt
 				return
 			}
 			defer ex.Close()
+			ex.Budget = opt.Budget
 			for i := range jobs {
 				out[i], errs[i] = extractOne(ex, dataDir, rows[i], opt, &timings[w])
 				if bar != nil {
@@ -113,6 +115,9 @@ feed:
 	return t, failed, total, nil
 }
 
+// ReasonBudget is the ExtractError reason of a package over its budget.
+const ReasonBudget = "budget"
+
 func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm *Timing) (r *Row, ee *ExtractError) {
 	key := row.SHA256
 	load := func() (*dataset.Package, error) { return dataset.LoadRow(dataDir, row, opt.Limits) }
@@ -137,7 +142,9 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 	if ee != nil {
 		return nil, ee
 	}
-	if opt.Cache != nil {
+	// A row with a file that ran out of time depends on the machine's
+	// speed: recompute it next time rather than keep it.
+	if opt.Cache != nil && !r.TimedOut() {
 		// A cache that cannot be written costs speed next time, not this row.
 		if err := opt.Cache.Put(key, r); err != nil {
 			tm.CacheErrors++

@@ -80,7 +80,7 @@ func (t *Table) WriteTokensTSV(w io.Writer) error {
 type ExtractError struct {
 	ID     string
 	Label  string
-	Reason string // the dataset sentinel reason, or "extract"
+	Reason string // the dataset sentinel reason, "extract", or ReasonBudget ("budget")
 	Detail string
 }
 

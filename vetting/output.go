@@ -149,8 +149,10 @@ func (t *textWriter) Write(r Result) error {
 		fmt.Fprintf(t.w, "%-10s %-7s %s\n", "MALICIOUS", t.m.formatScore(r.Score), pkg)
 	default:
 		fmt.Fprintf(t.w, "%-10s %-7s %s\n", "benign", t.m.formatScore(r.Score), pkg)
+		t.fallbacks(r)
 		return t.w.Flush()
 	}
+	t.fallbacks(r)
 	pad := strings.Repeat(" ", 19)
 	for _, rs := range r.Reasons {
 		fmt.Fprintf(t.w, "%s%-7s %-60s %+.3g\n", pad[:11], "reason", ReasonText(rs), rs.Delta)
@@ -163,6 +165,13 @@ func (t *textWriter) Write(r Result) error {
 		fmt.Fprintf(t.w, "%s%-7s %s [%s]\n", pad[:11], "code", FindingText(f), f.Family)
 	}
 	return t.w.Flush()
+}
+
+// fallbacks says which files were only read token by token.
+func (t *textWriter) fallbacks(r Result) {
+	for _, fb := range r.Fallbacks {
+		fmt.Fprintf(t.w, "%11s%-7s %s: analysed token by token (%s)\n", "", "partial", clean(fb.File), fb.Reason)
+	}
 }
 
 func (t *textWriter) Close(s Summary) error {

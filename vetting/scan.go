@@ -41,6 +41,12 @@ type ScanOptions struct {
 	// none, and the package is scored without the explanation rows (one
 	// model evaluation instead of one per feature away from its median).
 	Reasons int
+	// Budget bounds each package's analysis (zero: featuresets' defaults);
+	// a package over it is an error result, the others go on.
+	Budget featuresets.Budget
+	// Recursive also scans archives and unpacked packages in subfolders of
+	// a folder of archives (see expand).
+	Recursive bool
 }
 
 // Result is the verdict on one package.
@@ -62,7 +68,10 @@ type Result struct {
 	// Findings are the risky call sites of the package's Python code, most
 	// serious family first.
 	Findings []Finding `json:"findings,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	// Fallbacks are the Python files analysed by the linear token scan
+	// instead of the syntax tree, and why: their facts are approximate.
+	Fallbacks []Fallback `json:"fallbacks,omitempty"`
+	Error     string     `json:"error,omitempty"`
 
 	// Dir is true when the package was read from a folder, so that a
 	// finding's file is Path/File on disk (for an archive it is a member).
@@ -75,19 +84,20 @@ type Result struct {
 // MarshalJSON leaves score and threshold out of error results.
 func (r Result) MarshalJSON() ([]byte, error) {
 	out := struct {
-		Path      string    `json:"path"`
-		Name      string    `json:"name,omitempty"`
-		Version   string    `json:"version,omitempty"`
-		Format    string    `json:"format,omitempty"`
-		Verdict   string    `json:"verdict"`
-		Score     *float64  `json:"score,omitempty"`
-		ScoreKind string    `json:"score_kind,omitempty"`
-		Threshold *float64  `json:"threshold,omitempty"`
-		Reasons   []Reason  `json:"reasons,omitempty"`
-		Findings  []Finding `json:"findings,omitempty"`
-		Error     string    `json:"error,omitempty"`
+		Path      string     `json:"path"`
+		Name      string     `json:"name,omitempty"`
+		Version   string     `json:"version,omitempty"`
+		Format    string     `json:"format,omitempty"`
+		Verdict   string     `json:"verdict"`
+		Score     *float64   `json:"score,omitempty"`
+		ScoreKind string     `json:"score_kind,omitempty"`
+		Threshold *float64   `json:"threshold,omitempty"`
+		Reasons   []Reason   `json:"reasons,omitempty"`
+		Findings  []Finding  `json:"findings,omitempty"`
+		Fallbacks []Fallback `json:"fallbacks,omitempty"`
+		Error     string     `json:"error,omitempty"`
 	}{Path: r.Path, Name: r.Name, Version: r.Version, Format: r.Format, Verdict: r.Verdict,
-		Reasons: r.Reasons, Findings: r.Findings, Error: r.Error}
+		Reasons: r.Reasons, Findings: r.Findings, Fallbacks: r.Fallbacks, Error: r.Error}
 	if r.Verdict != VerdictError {
 		out.Score, out.Threshold, out.ScoreKind = &r.Score, &r.Threshold, r.ScoreKind
 	}
@@ -116,6 +126,15 @@ type Finding struct {
 	Line    int    `json:"line"` // 1-based
 	Family  string `json:"family"`
 	Snippet string `json:"snippet"`
+}
+
+// Fallback is a Python file the analyser read token by token rather than
+// as a syntax tree: full of lexical errors ("lexical-errors"), nested
+// deeper than CPython accepts ("nesting"), over the per-file time budget
+// ("timeout") or re-read too often by the parser ("parse-reads").
+type Fallback struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
 }
 
 // Summary counts a scan's results.
@@ -242,7 +261,10 @@ var ErrEmptyFolder = errors.New("empty folder: no package files and no archives 
 // .dist-info or .egg-info folder): each such archive is scanned, in name
 // order, and everything else there is ignored (subfolders are not
 // searched). Any other folder is one unpacked package.
-func expand(paths []string) []target {
+//
+// With recursive, a folder without package marker is searched in depth
+// (see walkTree) instead of only at its top level.
+func expand(paths []string, recursive bool) []target {
 	var out []target
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -252,6 +274,10 @@ func expand(paths []string) []target {
 		}
 		if !st.IsDir() {
 			out = append(out, target{path: p})
+			continue
+		}
+		if recursive {
+			out = append(out, walkTree(p)...)
 			continue
 		}
 		entries, err := os.ReadDir(p)
@@ -285,6 +311,64 @@ func expand(paths []string) []target {
 	return out
 }
 
+// Bounds of a recursive scan: packages taken from one folder tree and
+// folder levels searched below it.
+const (
+	MaxTreeTargets = 100_000
+	MaxTreeDepth   = 32
+)
+
+// ErrTooManyTargets is reported when a folder tree holds more packages
+// than MaxTreeTargets; the first ones are still scanned.
+var ErrTooManyTargets = errors.New("too many packages in the folder tree")
+
+// walkTree lists the packages under root, in path order: a folder holding
+// a package marker is one unpacked package (not searched further), other
+// folders contribute their archives and are searched down to
+// MaxTreeDepth levels. Links are never followed (os.ReadDir reports them
+// as links, not folders or files), so the walk stays inside root; archive
+// sizes are checked when each is opened (dataset.Limits).
+func walkTree(root string) []target {
+	var out []target
+	full := false
+	var walk func(dir string, depth int) // recursion bounded by MaxTreeDepth
+	walk = func(dir string, depth int) {
+		if full {
+			return
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			out = append(out, target{path: dir, err: err})
+			return
+		}
+		if slices.ContainsFunc(entries, isPackageMarker) {
+			out = append(out, target{path: dir})
+			return
+		}
+		for _, e := range entries {
+			if len(out) >= MaxTreeTargets {
+				full = true
+				return
+			}
+			p := filepath.Join(dir, e.Name())
+			switch {
+			case e.Type().IsRegular() && IsArchiveName(e.Name()):
+				out = append(out, target{path: p})
+			case e.IsDir() && depth < MaxTreeDepth:
+				walk(p, depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	switch {
+	case full:
+		out = append(out, target{path: root, err: fmt.Errorf("%w: the first %d are scanned", ErrTooManyTargets, MaxTreeTargets)})
+	case len(out) == 0:
+		out = append(out, target{path: root, err: ErrEmptyFolder})
+	}
+	return out
+}
+
 // Scan scores every package named by paths (archives, unpacked folders,
 // folders of archives) on a bounded pool of workers and calls emit with
 // each result in path order. A package that cannot be read is an error
@@ -292,7 +376,7 @@ func expand(paths []string) []target {
 // fails, ctx is cancelled, or no parser can be created.
 func (s *Scanner) Scan(ctx context.Context, paths []string, emit func(Result) error) (Summary, error) {
 	var sum Summary
-	targets := expand(paths)
+	targets := expand(paths, s.opt.Recursive)
 	if len(targets) == 0 {
 		return sum, nil
 	}
@@ -317,6 +401,7 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, emit func(Result) er
 				return
 			}
 			defer ex.Close()
+			ex.Budget = s.opt.Budget
 			for i := range jobs {
 				r := s.scanTarget(ex, targets[i])
 				select {
@@ -452,6 +537,9 @@ func (s *Scanner) scanPackage(ex *featuresets.Extractor, path string, p *dataset
 		r.Verdict = VerdictMalicious
 	}
 	r.Findings = findings(row.Findings)
+	for _, fb := range row.Fallbacks {
+		r.Fallbacks = append(r.Fallbacks, Fallback{File: fb.Path, Reason: string(fb.Reason)})
+	}
 	return r
 }
 

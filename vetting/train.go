@@ -76,9 +76,13 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	tc := cfg.Train
+	budget, err := cfg.Budget.Value()
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 
 	table, failed, tm, err := featuresets.ExtractAll(ctx, opt.DataDir, trainRows,
-		featuresets.Options{Workers: cfg.Workers, Cache: opt.Cache, Limits: opt.Limits, Progress: opt.Progress})
+		featuresets.Options{Workers: cfg.Workers, Cache: opt.Cache, Limits: opt.Limits, Progress: opt.Progress, Budget: budget})
 	if err != nil {
 		return nil, fmt.Errorf("train: features: %w", err)
 	}

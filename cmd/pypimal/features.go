@@ -62,7 +62,7 @@ func newExtractCmd(v *viper.Viper) *cobra.Command {
 // extractOptions builds extraction options: the cache lives in
 // cache/features beside the repository unless --cache-dir or --no-cache.
 func extractOptions(v *viper.Viper) featuresets.Options {
-	opt := featuresets.Options{Workers: v.GetInt("workers"), Progress: progressWriter()}
+	opt := featuresets.Options{Workers: v.GetInt("workers"), Progress: progressWriter(), Budget: budget(v)}
 	if !v.GetBool("no-cache") {
 		dir := v.GetString("cache-dir")
 		if dir == "" {

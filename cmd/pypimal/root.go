@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 	"golang.org/x/term"
+
+	"pypimal/featuresets"
 )
 
 // newRootCmd builds the command tree. Settings come from flags, then
@@ -35,6 +37,12 @@ func newRootCmd() *cobra.Command {
 	for _, f := range []string{"workers", "cache-dir", "no-cache"} {
 		_ = v.BindPFlag(f, root.PersistentFlags().Lookup(f))
 	}
+	root.PersistentFlags().Duration("package-budget", featuresets.DefaultPackageBudget,
+		"time budget of one package's analysis; over it the package is an error and the others go on (config budget.package, env PYPIMAL_BUDGET_PACKAGE; 0: none)")
+	root.PersistentFlags().Duration("file-budget", featuresets.DefaultFileBudget,
+		"time budget of one .py file; over it the file is analysed by the linear fallback (config budget.file, env PYPIMAL_BUDGET_FILE; 0: none)")
+	_ = v.BindPFlag("budget.package", root.PersistentFlags().Lookup("package-budget"))
+	_ = v.BindPFlag("budget.file", root.PersistentFlags().Lookup("file-budget"))
 
 	root.PersistentFlags().String("cpuprofile", "", "write a Go CPU profile of the command to this file (go tool pprof reads it)")
 	prof := &cpuProfile{}
@@ -113,6 +121,19 @@ func repoRoot() (string, bool) {
 		}
 		dir = parent
 	}
+}
+
+// budget reads the budgets of extract and scan (flags or PYPIMAL_BUDGET_*);
+// a zero or negative duration means no limit.
+func budget(v *viper.Viper) featuresets.Budget {
+	b := featuresets.Budget{Package: v.GetDuration("budget.package"), File: v.GetDuration("budget.file")}
+	if b.Package <= 0 {
+		b.Package = -1
+	}
+	if b.File <= 0 {
+		b.File = -1
+	}
+	return b
 }
 
 // progressWriter is stderr when it is a terminal outside CI, else nil: bars

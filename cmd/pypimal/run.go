@@ -155,5 +155,10 @@ func loadExperiment(cmd *cobra.Command, v *viper.Viper, args []string, overrides
 	if f := cmd.Flags().Lookup("data"); f != nil && f.Changed {
 		overrides["data"] = v.GetString("data")
 	}
+	for flag, key := range map[string]string{"package-budget": "budget.package", "file-budget": "budget.file"} {
+		if f := cmd.Flags().Lookup(flag); f != nil && f.Changed {
+			overrides[key] = v.GetDuration(key).String()
+		}
+	}
 	return experiments.LoadConfig(path, overrides)
 }

@@ -104,8 +104,12 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		cache = &featuresets.Cache{Dir: opt.CacheDir}
 	}
 	all := append(append([]dataset.Row{}, trainRows...), testRows...)
+	budget, err := cfg.Budget.Value()
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
 	table, extractErrs, tm, err := featuresets.ExtractAll(ctx, opt.DataDir, all,
-		featuresets.Options{Workers: cfg.Workers, Cache: cache, Progress: opt.Progress})
+		featuresets.Options{Workers: cfg.Workers, Cache: cache, Progress: opt.Progress, Budget: budget})
 	if err != nil {
 		return nil, fmt.Errorf("run: features: %w", err)
 	}

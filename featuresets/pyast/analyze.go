@@ -2,8 +2,10 @@ package pyast
 
 import (
 	"bytes"
+	"fmt"
 	"iter"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -26,6 +28,7 @@ type analysis struct {
 	keptBytes int // bytes kept in String.Value so far
 	scratch   []byte
 	discard   []byte
+	deadline  time.Time // zero: none
 }
 
 func newAnalysis(src []byte, nodes []node, f *File, opts Options) *analysis {
@@ -38,15 +41,28 @@ func newAnalysis(src []byte, nodes []node, f *File, opts Options) *analysis {
 	}
 }
 
-func (a *analysis) run() {
+// checkEvery is how many nodes are walked between two looks at the clock.
+const checkEvery = 4096
+
+func (a *analysis) overBudget(i int32) bool {
+	return i%checkEvery == 0 && !a.deadline.IsZero() && time.Now().After(a.deadline)
+}
+
+func (a *analysis) run() error {
 	a.f.Nodes = len(a.n)
-	a.collectBindings()
+	if err := a.collectBindings(); err != nil {
+		return err
+	}
 	for i := range int32(len(a.n)) {
+		if a.overBudget(i) {
+			return fmt.Errorf("pyast: analysis at node %d of %d: %w", i, len(a.n), ErrTimeout)
+		}
 		a.visit(i)
 	}
 	o := &a.f.Obfuscation
 	o.HexEscapes, o.UnicodeEscapes = a.ec.hex, a.ec.unicode
 	o.NamedEscapes, o.OctalEscapes = a.ec.named, a.ec.octal
+	return nil
 }
 
 // --- node helpers ---
@@ -267,9 +283,12 @@ func (a *analysis) qualOf(scope int32) string {
 
 // --- pass 1: bindings ---
 
-func (a *analysis) collectBindings() {
+func (a *analysis) collectBindings() error {
 	fl := &a.t.fields
 	for i := range int32(len(a.n)) {
+		if a.overBudget(i) {
+			return fmt.Errorf("pyast: bindings at node %d of %d: %w", i, len(a.n), ErrTimeout)
+		}
 		n := &a.n[i]
 		switch n.kind {
 		case kImport:
@@ -323,6 +342,7 @@ func (a *analysis) collectBindings() {
 			}
 		}
 	}
+	return nil
 }
 
 func (a *analysis) isDictExpr(v int32) bool {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchCorpus is up to 16 MB of real, well-formed Python: the standard
@@ -58,7 +59,7 @@ func BenchmarkParse(b *testing.B) {
 		b.SetBytes(total)
 		for i := 0; i < b.N; i++ {
 			for _, src := range srcs {
-				tree, err := p.parse(src, 0)
+				tree, err := p.parse(src, time.Time{})
 				if err != nil {
 					b.Fatal(err)
 				}

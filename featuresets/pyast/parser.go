@@ -2,6 +2,7 @@ package pyast
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -20,23 +21,43 @@ type Parser struct {
 	raw     []rawNode
 	nodes   []node
 	scratch []byte
+	// cancelAfter, for tests, cancels each parse at that progress callback
+	// (tree-sitter calls it every 100 operations), as a deadline would.
+	cancelAfter int
 }
 
 // NewParser returns a parser for Python.
 func NewParser() (*Parser, error) {
+	p := &Parser{}
+	if err := p.renew(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// renew gives p a fresh tree-sitter parser, closing the old one. A parse
+// cancelled while tree-sitter balances the finished tree leaves the parser
+// flagged to resume balancing, and neither Reset nor a new input clears the
+// flag (v0.25): the next parse aborts the process on an assertion. So a
+// cancelled parser is never reused.
+func (p *Parser) renew() error {
 	t, err := getTables()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sp := sitter.NewParser()
 	if err := sp.SetLanguage(t.lang); err != nil {
 		sp.Close()
-		return nil, fmt.Errorf("pyast: set python language: %w", err)
+		return fmt.Errorf("pyast: set python language: %w", err)
 	}
-	p := &Parser{sp: sp}
+	if p.sp != nil {
+		p.cleanup.Stop()
+		p.sp.Close()
+	}
+	p.sp = sp
 	// Safety net so parsers dropped without Close do not leak C memory.
 	p.cleanup = runtime.AddCleanup(p, func(sp *sitter.Parser) { sp.Close() }, sp)
-	return p, nil
+	return nil
 }
 
 // Close frees the parser. It is idempotent.
@@ -59,8 +80,8 @@ func (p *Parser) Analyze(src []byte, opts Options) (f *File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("pyast: analyze %d bytes: %w: %v", len(src), ErrInternal, r)
-			if p.sp != nil {
-				p.sp.Reset()
+			if p.sp != nil && p.renew() != nil {
+				p.Close()
 			}
 		}
 	}()
@@ -72,8 +93,12 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 		return nil, fmt.Errorf("pyast: analyze: %w", ErrClosed)
 	}
 	opts = opts.withDefaults()
-	f := &File{Bytes: len(src)}
-	scanText(src, f)
+	var deadline time.Time
+	if opts.Timeout > 0 {
+		deadline = time.Now().Add(opts.Timeout)
+	}
+	base := File{Bytes: len(src)}
+	scanText(src, &base)
 
 	code := src
 	if len(src) > opts.MaxBytes {
@@ -81,16 +106,35 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 			return nil, fmt.Errorf("pyast: %d bytes, limit %d: %w", len(src), opts.MaxBytes, ErrTooLarge)
 		}
 		code = truncate(src, opts.MaxBytes)
-		f.Truncated = true
+		base.Truncated = true
 	}
-	f.AnalyzedBytes = len(code)
+	base.AnalyzedBytes = len(code)
 
-	if err := p.parseTree(code, opts.Timeout, f); err != nil {
+	// The pre-scan decides from the bytes alone, so the same file takes the
+	// same path on every machine.
+	switch _, st := lex(code, false); {
+	case st.errors() > opts.MaxLexErrors:
+		return p.fallback(code, base, opts, FallbackLexErrors), nil
+	case st.nestingTooDeep():
+		return p.fallback(code, base, opts, FallbackNesting), nil
+	}
+
+	f := new(File)
+	*f = base
+	if err := p.parseTree(code, deadline, f); err != nil {
+		switch {
+		case opts.NoFallback:
+		case errors.Is(err, ErrTimeout):
+			return p.fallback(code, base, opts, FallbackTimeout), nil
+		case errors.Is(err, errParseReads):
+			return p.fallback(code, base, opts, FallbackParseReads), nil
+		}
 		return nil, err
 	}
 	a := newAnalysis(code, p.nodes, f, opts)
+	a.deadline = deadline
 	a.scratch = p.scratch[:0]
-	a.run()
+	err := a.run()
 	p.scratch = a.scratch
 
 	// Keep buffers for the next file unless one huge file inflated them.
@@ -100,12 +144,27 @@ func (p *Parser) analyze(src []byte, opts Options) (*File, error) {
 	if cap(p.scratch) > 1<<20 {
 		p.scratch = nil
 	}
+	if err != nil {
+		if opts.NoFallback {
+			return nil, err
+		}
+		return p.fallback(code, base, opts, FallbackTimeout), nil
+	}
 	return f, nil
 }
 
+// fallback analyses code with the linear token scan.
+func (p *Parser) fallback(code []byte, base File, opts Options, reason FallbackReason) *File {
+	f := new(File)
+	*f = base
+	toks, st := lex(code, true)
+	fallback(code, toks, st, f, opts, reason)
+	return f
+}
+
 // parseTree parses code and copies the tree into p.nodes.
-func (p *Parser) parseTree(code []byte, timeout time.Duration, f *File) error {
-	tree, err := p.parse(code, timeout)
+func (p *Parser) parseTree(code []byte, deadline time.Time, f *File) error {
+	tree, err := p.parse(code, deadline)
 	if err != nil {
 		return err
 	}
@@ -116,32 +175,72 @@ func (p *Parser) parseTree(code []byte, timeout time.Duration, f *File) error {
 }
 
 // readChunk bounds how much source tree-sitter's read callback copies at a
-// time; the binding copies the returned slice on every call, and error
-// recovery can re-read from earlier offsets.
+// time; the binding copies the returned slice on every call and keeps the
+// copies until the parse ends, and error recovery can re-read from earlier
+// offsets.
 const readChunk = 64 << 10
 
-func (p *Parser) parse(code []byte, timeout time.Duration) (*sitter.Tree, error) {
-	read := func(i int, _ sitter.Point) []byte {
-		if i < 0 || i >= len(code) {
+// maxReadFactor and maxReadFloor bound those copies: a parse that has
+// read more than maxReadFloor plus maxReadFactor times the source is
+// stopped (FallbackParseReads), so the memory a parse holds stays
+// proportional to the file. Normal code reads its source 1–1.5 times;
+// files with syntax errors re-read more (a 5 KB Python 2 file of the
+// dataset read over 100 KB), hence the floor.
+const (
+	maxReadFactor = 16
+	maxReadFloor  = 64 << 20
+)
+
+// errParseReads stops a parse that re-read its input too often.
+var errParseReads = errors.New("parse re-read its input too often")
+
+func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
+	read, limit, reads := 0, maxReadFactor*len(code)+maxReadFloor, false
+	readFn := func(i int, _ sitter.Point) []byte {
+		if i < 0 || i >= len(code) || reads {
 			return nil
 		}
-		return code[i:min(len(code), i+readChunk)]
+		chunk := code[i:min(len(code), i+readChunk)]
+		if read += len(chunk); read > limit {
+			// End of input for tree-sitter; the truncated tree is dropped.
+			reads = true
+			return nil
+		}
+		return chunk
 	}
+	// The deadline is checked by tree-sitter itself, in C, every 100
+	// parser operations: a Go progress callback costs a cgo call each time,
+	// which made parsing 10-15% slower. (The timeout is deprecated in the
+	// v0.25 API in favour of the callback, which is kept for tests.)
+	var micros uint64
+	if !deadline.IsZero() {
+		micros = uint64(max(time.Until(deadline).Microseconds(), 1))
+	}
+	p.sp.SetTimeoutMicros(micros)
 	var popts *sitter.ParseOptions
-	if timeout > 0 {
-		deadline := time.Now().Add(timeout)
+	if p.cancelAfter > 0 {
+		calls := 0
 		popts = &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
-			return time.Now().After(deadline)
+			calls++
+			return calls >= p.cancelAfter
 		}}
 	}
-	tree := p.sp.ParseWithOptions(read, nil, popts)
+	tree := p.sp.ParseWithOptions(readFn, nil, popts)
 	if tree == nil {
-		// A cancelled parse keeps partial state meant for resuming.
-		p.sp.Reset()
-		if timeout > 0 {
-			return nil, fmt.Errorf("pyast: parse %d bytes after %v: %w", len(code), timeout, ErrTimeout)
+		// A cancelled parse keeps partial state meant for resuming, which
+		// Reset does not fully clear (see renew).
+		if err := p.renew(); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("pyast: parse %d bytes: cancelled, and no new parser: %w", len(code), err)
+		}
+		if !deadline.IsZero() || p.cancelAfter > 0 {
+			return nil, fmt.Errorf("pyast: parse %d bytes: %w", len(code), ErrTimeout)
 		}
 		return nil, fmt.Errorf("pyast: parse %d bytes: %w: tree-sitter returned no tree", len(code), ErrInternal)
+	}
+	if reads {
+		tree.Close()
+		return nil, fmt.Errorf("pyast: parse %d bytes: read %d bytes: %w", len(code), read, errParseReads)
 	}
 	return tree, nil
 }

@@ -45,13 +45,26 @@ const (
 	DefaultMaxCalls       = 50000
 	DefaultMaxIdentifiers = 20000
 	DefaultMaxComments    = 5000
+
+	// DefaultTimeout is the time budget of one file (parse and analysis;
+	// see Options.Timeout). Extraction parses at most 1 MB of a file, and
+	// normal code goes at 5–7 MB/s per core, so a file needs 0.2 s; the
+	// slowest inputs that pass the pre-scan (long operator and method
+	// chains) take 1–3 s per MB on an idle core. 5 s keeps a margin for a
+	// machine shared by several jobs, so that the timer stays a safety net
+	// that normal files never meet, while a hostile file costs seconds.
+	DefaultTimeout = 5 * time.Second
+
+	// DefaultMaxLexErrors is how many lexical errors (see
+	// FallbackLexErrors) a file may have and still be parsed.
+	DefaultMaxLexErrors = 1000
 )
 
 // Errors returned by Analyze, always wrapped with context; test with
 // errors.Is.
 var (
 	ErrTooLarge = errors.New("source exceeds MaxBytes")
-	ErrTimeout  = errors.New("parse timed out")
+	ErrTimeout  = errors.New("over the time budget")
 	ErrClosed   = errors.New("parser is closed")
 	ErrInternal = errors.New("internal error")
 )
@@ -74,9 +87,17 @@ type Options struct {
 	MaxIdentifiers int
 	MaxComments    int
 
-	// Timeout aborts parsing after this long (0: no timeout); Analyze then
-	// returns ErrTimeout.
+	// Timeout is the time budget of parsing and analysis (0:
+	// DefaultTimeout, negative: none). A file over budget is analysed by
+	// the linear fallback (File.Fallback is FallbackTimeout), or Analyze
+	// returns ErrTimeout when NoFallback is set.
 	Timeout time.Duration
+	// MaxLexErrors: files with more lexical errors go to the fallback
+	// without being parsed (0: DefaultMaxLexErrors, negative: no limit).
+	MaxLexErrors int
+	// NoFallback makes budget overruns errors instead of fallbacks (the
+	// pre-scan still applies).
+	NoFallback bool
 }
 
 func limit(v, def int) int {
@@ -96,6 +117,13 @@ func (o Options) withDefaults() Options {
 	o.MaxCalls = limit(o.MaxCalls, DefaultMaxCalls)
 	o.MaxIdentifiers = limit(o.MaxIdentifiers, DefaultMaxIdentifiers)
 	o.MaxComments = limit(o.MaxComments, DefaultMaxComments)
+	o.MaxLexErrors = limit(o.MaxLexErrors, DefaultMaxLexErrors)
+	switch {
+	case o.Timeout == 0:
+		o.Timeout = DefaultTimeout
+	case o.Timeout < 0:
+		o.Timeout = 0
+	}
 	return o
 }
 
@@ -109,6 +137,13 @@ type File struct {
 	Bytes         int  // input size
 	AnalyzedBytes int  // bytes parsed (< Bytes iff Truncated)
 	Truncated     bool // input was longer than Options.MaxBytes
+	// Fallback is set when the file was analysed by the linear token scan
+	// rather than the syntax tree: it was over its time budget or full of
+	// lexical errors. Calls, imports, strings, identifiers, comments,
+	// def/class headers and the obfuscation counters are still filled in;
+	// Nodes counts tokens, MaxDepth bracket nesting, ErrorNodes lexical
+	// errors, and HasError is true.
+	Fallback FallbackReason
 
 	Lines        int // number of lines ('\n'-terminated, plus a final unterminated one)
 	MaxLineLen   int // longest line in characters (invalid UTF-8 bytes count one each)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func analyze(t testing.TB, src string, opts Options) *File {
@@ -426,13 +427,41 @@ func TestTimeout(t *testing.T) {
 	}
 	defer p.Close()
 	slow := []byte(strings.Repeat("\xff\x00:)(=", 200000))
-	if _, err := p.Analyze(slow, Options{Timeout: 1}); !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
+	valid := []byte(strings.Repeat("x = f(a, b)\n", 20000))
+	tests := []struct {
+		name   string
+		src    []byte
+		opts   Options
+		err    error
+		reason FallbackReason
+	}{
+		{"lexical errors go to the fallback whatever the budget", slow, Options{Timeout: -1}, nil, FallbackLexErrors},
+		{"no pre-scan, no fallback: ErrTimeout", slow, Options{Timeout: 1, MaxLexErrors: -1, NoFallback: true}, ErrTimeout, ""},
+		{"no pre-scan: timeout fallback", slow, Options{Timeout: 1, MaxLexErrors: -1}, nil, FallbackTimeout},
+		{"valid code over budget: timeout fallback", valid, Options{Timeout: 1}, nil, FallbackTimeout},
+		{"valid code in budget", valid, Options{}, nil, ""},
 	}
-	// The parser is reset and usable after a cancelled parse.
-	f, err := p.Analyze([]byte("os.system('x')"), Options{})
-	if err != nil || len(f.Calls) != 1 {
-		t.Fatalf("after timeout: %v %+v", err, f)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := p.Analyze(tc.src, tc.opts)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if f.Fallback != tc.reason {
+				t.Errorf("fallback %q, want %q", f.Fallback, tc.reason)
+			}
+			if tc.src[0] == 'x' && f.NumCalls != 20000 {
+				t.Errorf("%d calls, want 20000", f.NumCalls)
+			}
+			// The parser is reset and usable after a cancelled parse.
+			f, err = p.Analyze([]byte("os.system('x')"), Options{})
+			if err != nil || len(f.Calls) != 1 || f.Fallback != "" {
+				t.Fatalf("after: %v %+v", err, f)
+			}
+		})
 	}
 }
 
@@ -483,7 +512,7 @@ func TestFlattenPathsAgree(t *testing.T) {
 	}
 	defer p.Close()
 	for _, src := range []string{malwareSetup, "def f(:\n  x = [1,\n", "", "print 'x'\n\xff(("} {
-		tree, err := p.parse([]byte(src), 0)
+		tree, err := p.parse([]byte(src), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,6 +91,9 @@ func (li lineIndex) line(off uint32) int {
 // snippet renders b on one line with whitespace runs collapsed, cut to
 // SnippetRunes characters, as valid UTF-8.
 func snippet(b []byte) string {
+	// Whitespace does not count towards the length, so bound the bytes
+	// looked at too: a call padded with megabytes of blanks stays cheap.
+	b = b[:min(len(b), snippetWindow)]
 	var sb strings.Builder
 	sb.Grow(min(len(b), SnippetRunes+8))
 	n, space := 0, false
