@@ -23,7 +23,7 @@ type Options struct {
 	// its features are computed (the form-shift instrument); key names the
 	// result in the cache (the sha256 of the re-packed archive).
 	Repack func(row dataset.Row, p *dataset.Package) (q *dataset.Package, key string, err error)
-	Budget   Budget    // per-package and per-file time budgets; zero: defaults
+	Budget Budget // per-package and per-file time budgets; zero: defaults
 }
 
 // Timing splits extraction time, summed over workers.
