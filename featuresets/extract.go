@@ -12,7 +12,7 @@ import (
 
 // ExtractorVersion changes whenever a feature's definition or computation
 // changes; cached rows of another version are recomputed.
-const ExtractorVersion = 8
+const ExtractorVersion = 9
 
 // MaxPythonBytes bounds the bytes of one .py file that are parsed; longer
 // files (generated tables, vendored bundles) are cut at a line end and

@@ -259,10 +259,15 @@ func (c *installFacts) addString(s *pyast.String) {
 }
 
 // suspiciousHost: an exfiltration or payload service, or a raw IP host.
+// Only strings shaped like a URL or a host name count: setup.py lists
+// module paths (packages=[..., "pocsuite3.modules.interactsh"]) whose
+// words can name such a service.
 func suspiciousHost(low, v string) bool {
-	for _, ep := range suspiciousEndpoints {
-		if strings.Contains(low, ep) {
-			return true
+	if hostShaped(low) {
+		for _, ep := range suspiciousEndpoints {
+			if strings.Contains(low, ep) {
+				return true
+			}
 		}
 	}
 	if isIPLiteral(v) {
@@ -303,4 +308,29 @@ func installMetaText(f *facts) string {
 		}
 	}
 	return b.String()
+}
+
+// hostShaped: a URL, a path or address with a port, or a dotted name whose
+// last label looks like a top-level domain (2–6 letters).
+func hostShaped(low string) bool {
+	if strings.ContainsAny(low, "/:") {
+		return true
+	}
+	if strings.ContainsAny(low, " \t\n") {
+		return false
+	}
+	i := strings.LastIndexByte(low, '.')
+	if i < 0 {
+		return false
+	}
+	tld := low[i+1:]
+	if len(tld) < 2 || len(tld) > 6 {
+		return false
+	}
+	for _, r := range tld {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return true
 }

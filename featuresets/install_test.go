@@ -181,3 +181,14 @@ setup(name="python-crontab", version="4.16.0.0", description="Manage crontab and
 	v, _ = extract(t, pkg(t, meta, "setup.py", setup+"open('/etc/cron.d/x', 'w').write('* * * * * curl x')\n", "crontab.py", "X = 1\n"))
 	want(t, v, map[string]float64{"install_persistence_paths": 1})
 }
+
+// Module paths in packages=[...] are not hosts, even when a word of theirs
+// names a service; a URL or a host name of that service is.
+func TestInstallHostShape(t *testing.T) {
+	v := installValues(t, `from setuptools import setup
+setup(name="pocsuite3", version="1.9.6", packages=["pocsuite3.modules.interactsh", "pocsuite3.modules.ceye"])
+`)
+	want(t, v, map[string]float64{"install_suspicious_hosts": 0})
+	v = installValues(t, "import socket\nsocket.create_connection(('x1.oast.fun', 443))\nU = 'https://abc.interactsh.com/x'\n")
+	want(t, v, map[string]float64{"install_suspicious_hosts": 2})
+}
