@@ -113,6 +113,20 @@ func debRow(id, ref, outPath string, data []byte) Row {
 		SourceRef: ref, Path: outPath, Format: "deb", SHA256: sumHex(data), Bytes: int64(len(data)), PaperSplit: "train"}
 }
 
+// isolateGit makes git ignore the user's and the system's configuration and
+// commit as a fixed test identity.
+func isolateGit(t *testing.T, tmp string) {
+	t.Helper()
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(tmp, "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "pypimal test")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "test@example.invalid")
+	}
+}
+
 func runGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
@@ -173,14 +187,7 @@ func TestFetch(t *testing.T) {
 		t.Skipf("git not on PATH, skipping the pypi_malregistry fetch test: %v", err)
 	}
 	tmp := t.TempDir()
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(tmp, "gitconfig"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
-		t.Setenv(k, "pypimal test")
-	}
-	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
-		t.Setenv(k, "test@example.invalid")
-	}
+	isolateGit(t, tmp)
 
 	// A throwaway registry with two harmless fake archives.
 	reg := filepath.Join(tmp, "registry")
@@ -448,14 +455,7 @@ func TestFetchRepoRows(t *testing.T) {
 		t.Skipf("git not on PATH: %v", err)
 	}
 	tmp := t.TempDir()
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(tmp, "gitconfig"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
-		t.Setenv(k, "pypimal test")
-	}
-	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
-		t.Setenv(k, "test@example.invalid")
-	}
+	isolateGit(t, tmp)
 	repos := filepath.Join(tmp, "repos")
 	clone := filepath.Join(repos, "acme", "fixtures")
 	if err := os.MkdirAll(filepath.Join(clone, "packages"), 0o755); err != nil {

@@ -127,10 +127,10 @@ var extKinds = map[string]Kind{
 // win over extensions so a binary named .txt is still native; Python source
 // is decided by extension because it has no magic.
 func Classify(name string, data []byte) Kind {
-	ext := strings.ToLower(path.Ext(name))
-	if ext == ".py" || ext == ".pyw" || ext == ".pyi" {
+	if isPythonFile(name) {
 		return KindPython
 	}
+	ext := strings.ToLower(path.Ext(name))
 	for _, m := range magics {
 		if bytes.HasPrefix(data, m.prefix) {
 			// "MZ" is two letters: only trust it with a PE-looking header.

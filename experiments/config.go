@@ -151,6 +151,10 @@ type TrainConfig struct {
 	Forms []string `mapstructure:"forms" yaml:"forms"`
 }
 
+// RepackSeed seeds the re-packed forms of the form-shift measurement and of
+// train.forms, so `run` and `train` re-pack a package alike.
+func (c *Config) RepackSeed() int64 { return DeriveSeed(c.Seed, 1) }
+
 // Models the runner knows besides the classifiers registry.
 const (
 	ModelStacking     = "stacking"

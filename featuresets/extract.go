@@ -87,7 +87,6 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 	f := &facts{pkg: p}
 	f.meta = newMetaFacts(f)
 	f.files = newFileFacts(p)
-	f.inst.metaText = installMetaText(f)
 	row := &Row{ID: p.ID()}
 	// Only module and install code is analysed: tests, docs and examples
 	// are what one form ships and another does not.
@@ -121,6 +120,9 @@ func (e *Extractor) Extract(p *dataset.Package) (*Row, error) {
 			continue
 		}
 		if fl.Role == dataset.RoleInstall {
+			if f.inst.metaText == "" { // only packages with install code need it
+				f.inst.metaText = installMetaText(f)
+			}
 			f.inst.addFile(fl.Path, pf)
 			if pf.Fallback != "" {
 				f.code.fallbacks = append(f.code.fallbacks, FileFallback{Path: fl.Path, Reason: pf.Fallback})

@@ -1,6 +1,7 @@
 package featuresets
 
 import (
+	"bytes"
 	"path"
 	"strings"
 
@@ -120,7 +121,7 @@ func newFileFacts(p *dataset.Package) fileFacts {
 		dev := fl.Role == dataset.RoleTest || fl.Role == dataset.RoleDoc || fl.Role == dataset.RoleExample
 		if fl.Kind == dataset.KindNative && !ext && !dev {
 			ff.nativePrograms++
-			if strings.HasPrefix(string(fl.Data), "MZ") {
+			if bytes.HasPrefix(fl.Data, []byte("MZ")) {
 				ff.pe++
 			}
 		}

@@ -106,15 +106,7 @@ func TestFormInvariance(t *testing.T) {
 
 func extractRow(t testing.TB, p *dataset.Package) *Row {
 	t.Helper()
-	ex, err := NewExtractor()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ex.Close()
-	r, err := ex.Extract(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := extract(t, p)
 	return r
 }
 

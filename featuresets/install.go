@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"pypimal/featuresets/pyast"
@@ -22,7 +23,6 @@ import (
 // feature that ordinary install code sets would teach the model the form.
 // The re-packing tests check that the ordinary templates set none of them.
 type installFacts struct {
-	files                                 int
 	network, shellPayloads, execFetched   int
 	credentials, secretNames, persistence int
 	endpoints, hookRuns, encoded          int
@@ -80,7 +80,6 @@ var hookBases = map[string]bool{"install": true, "develop": true, "egg_info": tr
 var runFamilies = map[apiFamily]bool{apiProcess: true, apiNetwork: true, apiExec: true, apiDecode: true, apiNative: true}
 
 func (c *installFacts) addFile(rel string, f *pyast.File) {
-	c.files++
 	hooks := map[string]bool{}
 	for _, cl := range f.Classes {
 		for _, b := range cl.Bases {
@@ -162,14 +161,8 @@ func enclosingClass(scope string, hooks map[string]bool) string {
 // isNetworkFetch: a network-family call that talks to another host. URL
 // parsing and the local host name are not.
 func isNetworkFetch(name string, fams []apiFamily) bool {
-	net := false
-	for _, f := range fams {
-		if f == apiNetwork {
-			net = true
-		}
-	}
 	// urlopen(u).read() is one fetch, not two.
-	if !net || strings.Contains(name, "()") {
+	if !slices.Contains(fams, apiNetwork) || strings.Contains(name, "()") {
 		return false
 	}
 	switch {

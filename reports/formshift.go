@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // FormShift measures how much the packaging form moves the models' false
@@ -72,15 +73,7 @@ func (rw *reportWriter) formShift() {
 		"the code, not the packaging, has the same false-positive rate in every column.\n\n")
 	set := fs.Set
 	rw.p("False-positive rate on `%s` without leaky features (false positives / packages):\n\n", mdEscape(set))
-	rw.p("| model |")
-	for i, f := range fs.Forms {
-		rw.p(" %s (%s) |", mdEscape(f), count(fs.Counts[i]))
-	}
-	rw.p("\n|---|")
-	for range fs.Forms {
-		rw.p("---:|")
-	}
-	rw.p("\n")
+	rw.formHeader("model", true)
 	for _, c := range fs.Cells {
 		if c.Set != set || c.Leaky {
 			continue
@@ -95,15 +88,7 @@ func (rw *reportWriter) formShift() {
 	if len(fs.Install) > 0 {
 		rw.p("Install-time behaviour (non-leaky `install_*` features): benign packages with a non-zero value, per form. " +
 			"Ordinary benign install code sets none of them; the real files show what real projects' setup code does.\n\n")
-		rw.p("| feature |")
-		for _, f := range fs.Forms {
-			rw.p(" %s |", mdEscape(f))
-		}
-		rw.p("\n|---|")
-		for range fs.Forms {
-			rw.p("---:|")
-		}
-		rw.p("\n")
+		rw.formHeader("feature", false)
 		for _, is := range fs.Install {
 			rw.p("| `%s` |", is.Feature)
 			for i := range fs.Forms {
@@ -113,4 +98,19 @@ func (rw *reportWriter) formShift() {
 		}
 		rw.p("\n")
 	}
+}
+
+// formHeader writes the head of a table with one column per form, with
+// the package counts when counts is set.
+func (rw *reportWriter) formHeader(first string, counts bool) {
+	fs := rw.r.FormShift
+	rw.p("| %s |", first)
+	for i, f := range fs.Forms {
+		if counts {
+			rw.p(" %s (%s) |", mdEscape(f), count(fs.Counts[i]))
+		} else {
+			rw.p(" %s |", mdEscape(f))
+		}
+	}
+	rw.p("\n|---|%s\n", strings.Repeat("---:|", len(fs.Forms)))
 }

@@ -149,7 +149,9 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	if th.OOFDefault, err = rates(oofY, oofScores, defThreshold); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	th.Forms = formRates(oofY, oofScores, oofForm, th.Value)
+	if th.Forms, err = formRates(oofY, oofScores, oofForm, th.Value); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	for _, f := range th.Forms {
 		logf("out-of-fold false positives at the threshold, %s: %d of %d (%.4f)", f.Form, f.FP, f.Benign, f.FPR)
 	}
@@ -246,7 +248,7 @@ func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOption
 	}
 	var out []repackedForm
 	for _, form := range cfg.Train.Forms {
-		rp, err := featuresets.Repacker(form, experiments.DeriveSeed(cfg.Seed, 1))
+		rp, err := featuresets.Repacker(form, cfg.RepackSeed())
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
@@ -308,34 +310,30 @@ func withForms(rows []featuresets.TableRow, y []int, sel featuresets.Selection, 
 
 // formRates is the false-positive rate at threshold of the benign
 // out-of-fold scores of each form, installed first.
-func formRates(y []int, scores []float64, form []string, threshold float64) []FormRate {
+func formRates(y []int, scores []float64, form []string, threshold float64) ([]FormRate, error) {
 	var order []string
-	by := map[string]*FormRate{}
+	by := map[string][]float64{}
 	for i, s := range scores {
 		if y[i] != 0 {
 			continue
 		}
-		fr, ok := by[form[i]]
-		if !ok {
-			fr = &FormRate{Form: form[i]}
-			by[form[i]] = fr
+		if _, ok := by[form[i]]; !ok {
 			order = append(order, form[i])
 		}
-		fr.Benign++
-		if s > threshold { // as experiments.Evaluate
-			fr.FP++
-		}
+		by[form[i]] = append(by[form[i]], s)
 	}
 	if len(order) < 2 {
-		return nil // one form: Threshold.OOF says it all
+		return nil, nil // one form: Threshold.OOF says it all
 	}
 	out := make([]FormRate, len(order))
 	for i, f := range order {
-		fr := *by[f]
-		fr.FPR = float64(fr.FP) / float64(fr.Benign)
-		out[i] = fr
+		r, err := rates(make([]int, len(by[f])), by[f], threshold)
+		if err != nil {
+			return nil, fmt.Errorf("form %s: %w", f, err)
+		}
+		out[i] = FormRate{Form: f, Benign: len(by[f]), FP: r.FP, FPR: r.FPR}
 	}
-	return out
+	return out, nil
 }
 
 func scoreKind(model string) string {

@@ -24,12 +24,11 @@ type shiftSet struct {
 // Form-shift columns, in report order. The installed form is the benign
 // test rows themselves.
 const (
-	shiftInstalled  = "installed"
-	shiftSdist      = "sdist (re-packed)"
-	shiftWheel      = "wheel (re-packed)"
-	shiftPyPISdist  = "PyPI sdist (real)"
-	shiftPyPIWheel  = "PyPI wheel (real)"
-	shiftRepackSalt = 1 // seeds of the re-packed forms derive from the run's
+	shiftInstalled = "installed"
+	shiftSdist     = "sdist (re-packed)"
+	shiftWheel     = "wheel (re-packed)"
+	shiftPyPISdist = "PyPI sdist (real)"
+	shiftPyPIWheel = "PyPI wheel (real)"
 )
 
 // formShiftSets extracts the benign test rows of installed form re-packed
@@ -53,9 +52,8 @@ func formShiftSets(ctx context.Context, cfg *experiments.Config, opt Options, al
 	}
 	var sets []shiftSet
 	var errs []featuresets.ExtractError
-	seed := experiments.DeriveSeed(cfg.Seed, shiftRepackSalt)
 	for _, f := range []struct{ name, form string }{{shiftSdist, featuresets.FormSdist}, {shiftWheel, featuresets.FormWheel}} {
-		rp, err := featuresets.Repacker(f.form, seed)
+		rp, err := featuresets.Repacker(f.form, cfg.RepackSeed())
 		if err != nil {
 			return nil, nil, err
 		}
