@@ -1,6 +1,7 @@
 package featuresets
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -148,5 +149,56 @@ func TestFormInvarianceRealRows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Re-packed features are cached under a key of the row, form, seed and
+// re-packer version: a second pass reads them back without re-packing, and
+// another seed is another entry.
+func TestRepackingCache(t *testing.T) {
+	dir := os.Getenv("PYPIMAL_DATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "data")
+	}
+	rows, err := dataset.ReadManifestFile(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		t.Skipf("embedded dataset not found at %s: %v", dir, err)
+	}
+	var debs []dataset.Row
+	for _, r := range rows {
+		if r.Label == dataset.Benign && r.Format == "deb" && len(debs) < 3 {
+			debs = append(debs, r)
+		}
+	}
+	if _, err := NewRepacking("egg", 1); err == nil {
+		t.Error("unknown form: no error")
+	}
+	cache := &Cache{Dir: t.TempDir()}
+	pass := func(seed int64) (*Table, Timing) {
+		rp, err := NewRepacking(FormSdist, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, errs, tm, err := ExtractAll(context.Background(), dir, debs, Options{Workers: 1, Cache: cache, Repack: rp})
+		if err != nil || len(errs) > 0 {
+			t.Fatalf("%v %v", err, errs)
+		}
+		return tb, tm
+	}
+	first, tm := pass(1)
+	if tm.CacheHits != 0 {
+		t.Errorf("first pass: %d cache hits", tm.CacheHits)
+	}
+	second, tm := pass(1)
+	if tm.CacheHits != len(debs) || tm.Load != 0 {
+		t.Errorf("second pass: %d cache hits of %d, load %v", tm.CacheHits, len(debs), tm.Load)
+	}
+	for i := range first.Rows {
+		if fmt.Sprint(first.Rows[i].Values) != fmt.Sprint(second.Rows[i].Values) {
+			t.Errorf("%s: cached row differs", first.Rows[i].ID)
+		}
+	}
+	if _, tm = pass(2); tm.CacheHits != 0 {
+		t.Errorf("another seed: %d cache hits", tm.CacheHits)
 	}
 }

@@ -49,6 +49,9 @@ func extractPackage(ex *Extractor, row dataset.Row, load func() (*dataset.Packag
 // loadError is the ExtractError of a package that could not be read: the
 // dataset error's kind is the reason.
 func loadError(row dataset.Row, err error) *ExtractError {
+	if errors.Is(err, ErrRepack) {
+		return &ExtractError{ID: row.ID, Label: row.Label, Reason: ErrRepack.Error(), Detail: err.Error()}
+	}
 	detail := err.Error()
 	var de *dataset.Error
 	if errors.As(err, &de) && de.Err != nil {

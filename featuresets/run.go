@@ -2,7 +2,6 @@ package featuresets
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -20,9 +19,8 @@ type Options struct {
 	Limits   dataset.Limits
 	Progress io.Writer // progress bar target, nil for none
 	// Repack, when set, turns each loaded package into another form before
-	// its features are computed (the form-shift instrument); key names the
-	// result in the cache (the sha256 of the re-packed archive).
-	Repack func(row dataset.Row, p *dataset.Package) (q *dataset.Package, key string, err error)
+	// its features are computed (the form-shift instrument).
+	Repack *Repacking
 	Budget Budget // per-package and per-file time budgets; zero: defaults
 }
 
@@ -122,14 +120,15 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 	key := row.SHA256
 	load := func() (*dataset.Package, error) { return dataset.LoadRow(dataDir, row, opt.Limits) }
 	if opt.Repack != nil {
-		// The re-packed archive, not the row's, names the features: load
-		// and re-pack first, then look it up.
-		p, k, ee := repackRow(row, load, opt.Repack)
-		if ee != nil {
-			return nil, ee
+		key = opt.Repack.key(row)
+		read := load
+		load = func() (*dataset.Package, error) {
+			p, err := read()
+			if err != nil {
+				return nil, err
+			}
+			return opt.Repack.apply(row, p)
 		}
-		key = k
-		load = func() (*dataset.Package, error) { return p, nil }
 	}
 	if opt.Cache != nil {
 		if r, ok := opt.Cache.Get(key); ok {
@@ -151,24 +150,4 @@ func extractOne(ex *Extractor, dataDir string, row dataset.Row, opt Options, tm 
 		}
 	}
 	return r, nil
-}
-
-// repackRow loads row and re-packs it; a failure of either is the row's
-// ExtractError.
-func repackRow(row dataset.Row, load func() (*dataset.Package, error),
-	repack func(dataset.Row, *dataset.Package) (*dataset.Package, string, error)) (p *dataset.Package, key string, ee *ExtractError) {
-	defer func() {
-		if v := recover(); v != nil {
-			p, key, ee = nil, "", &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: fmt.Sprintf("panic: %v", v)}
-		}
-	}()
-	p, err := load()
-	if err != nil {
-		return nil, "", loadError(row, err)
-	}
-	q, key, err := repack(row, p)
-	if err != nil {
-		return nil, "", &ExtractError{ID: row.ID, Label: row.Label, Reason: "repack", Detail: err.Error()}
-	}
-	return q, key, nil
 }

@@ -248,7 +248,7 @@ func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOption
 	}
 	var out []repackedForm
 	for _, form := range cfg.Train.Forms {
-		rp, err := featuresets.Repacker(form, cfg.RepackSeed())
+		rp, err := featuresets.NewRepacking(form, cfg.RepackSeed())
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}

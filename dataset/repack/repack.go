@@ -24,6 +24,11 @@ import (
 	"pypimal/dataset"
 )
 
+// Version changes whenever a re-pack of the same package and seed gives
+// other bytes (templates, layouts, file choices): caches of re-packed
+// features are keyed by it.
+const Version = 1
+
 // Layout is where an sdist keeps its module files.
 type Layout int
 

@@ -53,7 +53,7 @@ func formShiftSets(ctx context.Context, cfg *experiments.Config, opt Options, al
 	var sets []shiftSet
 	var errs []featuresets.ExtractError
 	for _, f := range []struct{ name, form string }{{shiftSdist, featuresets.FormSdist}, {shiftWheel, featuresets.FormWheel}} {
-		rp, err := featuresets.Repacker(f.form, cfg.RepackSeed())
+		rp, err := featuresets.NewRepacking(f.form, cfg.RepackSeed())
 		if err != nil {
 			return nil, nil, err
 		}
