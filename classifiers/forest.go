@@ -131,3 +131,27 @@ func (f *RandomForest) Predict(x *mat.Dense) ([]float64, error) {
 	}
 	return out, nil
 }
+
+func init() {
+	Register(Model{Name: "rf", Score: ScoreProbability, ClassWeights: true, New: func(opt Options, seed int64) Stored {
+		prm := DefaultForestParams()
+		prm.ClassWeight = opt.ClassWeight
+		return NewRandomForest(prm, seed)
+	}})
+}
+
+// Columns is the number of columns the fitted forest takes.
+func (f *RandomForest) Columns() int { return f.NFeatures }
+
+// Validate checks a restored forest: every tree reaches a leaf.
+func (f *RandomForest) Validate() error {
+	if len(f.Trees) == 0 {
+		return fmt.Errorf("no trees")
+	}
+	for i, t := range f.Trees {
+		if err := checkNodes(t, f.NFeatures); err != nil {
+			return fmt.Errorf("tree %d: %w", i, err)
+		}
+	}
+	return nil
+}

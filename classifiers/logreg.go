@@ -163,3 +163,17 @@ func (l *LogisticRegression) Predict(x *mat.Dense) ([]float64, error) {
 	}
 	return out, nil
 }
+
+func init() {
+	Register(Model{Name: "lr", Score: ScoreProbability, Scale: true, ClassWeights: true, New: func(opt Options, _ int64) Stored {
+		prm := DefaultLogRegParams()
+		prm.ClassWeight = opt.ClassWeight
+		return NewLogisticRegression(prm)
+	}})
+}
+
+// Columns is the number of columns the fitted model takes.
+func (l *LogisticRegression) Columns() int { return l.NFeatures }
+
+// Validate checks a restored model's coefficients.
+func (l *LogisticRegression) Validate() error { return checkLogReg(l) }

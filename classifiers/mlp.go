@@ -362,3 +362,30 @@ func nonZeros[T floating](xs []T, stride, n, p int) float64 {
 	}
 	return float64(nz)
 }
+
+func init() {
+	Register(Model{Name: "mlp", Score: ScoreProbability, Scale: true, Float32: true, New: func(opt Options, seed int64) Stored {
+		prm := DefaultMLPParams()
+		prm.Float32 = opt.Float32
+		return NewMLP(prm, seed)
+	}})
+}
+
+// Columns is the number of columns the fitted network takes.
+func (m *MLP) Columns() int { return m.NFeatures }
+
+// Validate checks a restored network's layer sizes and weights.
+func (m *MLP) Validate() error {
+	p, h := m.NFeatures, len(m.B1)
+	if h == 0 || len(m.W1) != p*h || len(m.W2) != h {
+		return fmt.Errorf("layer sizes do not fit %d inputs and %d hidden units", p, h)
+	}
+	if err := allFinite(m.W1, m.B1, m.W2, []float64{m.B2}); err != nil {
+		return err
+	}
+	if m.Params.Float32 {
+		// Predict narrows them back to float32: they must be float32s.
+		return allFloat32(m.W1, m.B1, m.W2, []float64{m.B2})
+	}
+	return nil
+}

@@ -128,3 +128,31 @@ func (g *GaussianNB) Predict(x *mat.Dense) ([]float64, error) {
 	}
 	return out, nil
 }
+
+func init() {
+	Register(Model{Name: "nb", Score: ScoreProbability, New: func(Options, int64) Stored {
+		return NewGaussianNB(DefaultNBParams())
+	}})
+}
+
+// Columns is the number of columns the fitted model takes.
+func (nb *GaussianNB) Columns() int { return nb.NFeatures }
+
+// Validate checks a restored model's per-class means, variances and priors.
+func (nb *GaussianNB) Validate() error {
+	p := nb.NFeatures
+	for k := 0; k < 2; k++ {
+		if len(nb.Mean[k]) != p || len(nb.Var[k]) != p {
+			return fmt.Errorf("class %d has %d means and %d variances, want %d", k, len(nb.Mean[k]), len(nb.Var[k]), p)
+		}
+		for _, v := range nb.Var[k] {
+			if !(v > 0) {
+				return fmt.Errorf("class %d has a variance ≤ 0", k)
+			}
+		}
+		if err := allFinite(nb.Mean[k], nb.Var[k]); err != nil {
+			return err
+		}
+	}
+	return allFinite(nb.LogPrior[:])
+}

@@ -18,17 +18,12 @@ const PipelineFormat = 1
 // fitted state that does not fit together.
 var ErrPipelineFormat = errors.New("not a stored pipeline of this format")
 
-// Type tags of stored pipelines and classifiers.
+// Type tags of stored pipelines; a classifier's tag is its registered
+// model name (Register).
 const (
 	tagPipeline     = "pipeline" // *ModelPipeline
 	tagStacking     = "stacking"
 	tagIntersection = "intersection"
-	tagRF           = "rf"
-	tagDT           = "dt"
-	tagSVM          = "svm"
-	tagMLP          = "mlp"
-	tagNB           = "nb"
-	tagLR           = "lr"
 )
 
 // storedPipeline is the top level of MarshalPipeline's output.
@@ -126,7 +121,7 @@ func marshalPipeline(p Pipeline) (tagged, error) {
 		if p.Model == nil {
 			return tagged{}, fmt.Errorf("pipeline: %w", ErrNotFitted)
 		}
-		m, err := marshalClassifier(p.Model)
+		m, err := encodeClassifier(p.Model)
 		if err != nil {
 			return tagged{}, err
 		}
@@ -164,30 +159,6 @@ func marshalPipeline(p Pipeline) (tagged, error) {
 	return tagged{}, fmt.Errorf("unsupported pipeline type %T", p)
 }
 
-func marshalClassifier(c Classifier) (tagged, error) {
-	var typ string
-	switch c.(type) {
-	case *RandomForest:
-		typ = tagRF
-	case *DecisionTree:
-		typ = tagDT
-	case *SVM:
-		typ = tagSVM
-	case *MLP:
-		typ = tagMLP
-	case *GaussianNB:
-		typ = tagNB
-	case *LogisticRegression:
-		typ = tagLR
-	default:
-		return tagged{}, fmt.Errorf("unsupported classifier type %T", c)
-	}
-	if nFeatures(c) == 0 {
-		return tagged{}, fmt.Errorf("%s: %w", typ, ErrNotFitted)
-	}
-	return tag(typ, c)
-}
-
 // decode unmarshals a tagged value strictly: unknown fields are errors, so
 // a file written by another layout is not half-read.
 func decode(raw json.RawMessage, v any) error {
@@ -209,7 +180,7 @@ func unmarshalPipeline(t tagged) (Pipeline, error) {
 		if err := decode(t.Value, &s); err != nil {
 			return nil, bad("%v", err)
 		}
-		m, err := unmarshalClassifier(s.Model)
+		m, err := decodeClassifier(s.Model)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +222,7 @@ func unmarshalPipeline(t tagged) (Pipeline, error) {
 		} else if s.Scale {
 			return nil, bad("scaling is on but no scaler is stored")
 		}
-		if nf := nFeatures(m); nf != width {
+		if nf := m.(Stored).Columns(); nf != width {
 			return nil, bad("classifier takes %d columns, the pipeline gives %d", nf, width)
 		}
 		return p, nil
@@ -303,122 +274,6 @@ func unmarshalPipeline(t tagged) (Pipeline, error) {
 	}
 	return nil, fmt.Errorf("%w: unknown pipeline type %q (known: %s, %s, %s)", ErrPipelineFormat, t.Type,
 		tagPipeline, tagStacking, tagIntersection)
-}
-
-func unmarshalClassifier(t tagged) (Classifier, error) {
-	var c Classifier
-	switch t.Type {
-	case tagRF:
-		c = &RandomForest{}
-	case tagDT:
-		c = &DecisionTree{}
-	case tagSVM:
-		c = &SVM{}
-	case tagMLP:
-		c = &MLP{}
-	case tagNB:
-		c = &GaussianNB{}
-	case tagLR:
-		c = &LogisticRegression{}
-	case "":
-		return nil, fmt.Errorf("%w: classifier without a type tag", ErrPipelineFormat)
-	default:
-		return nil, fmt.Errorf("%w: unknown classifier type %q (known: %s, %s, %s, %s, %s, %s)", ErrPipelineFormat, t.Type,
-			tagRF, tagDT, tagSVM, tagMLP, tagNB, tagLR)
-	}
-	if err := decode(t.Value, c); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrPipelineFormat, t.Type, err)
-	}
-	if err := checkClassifier(c); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrPipelineFormat, t.Type, err)
-	}
-	return c, nil
-}
-
-// nFeatures is the column count a fitted classifier takes (0 when unfitted).
-func nFeatures(c Classifier) int {
-	switch c := c.(type) {
-	case *RandomForest:
-		return c.NFeatures
-	case *DecisionTree:
-		return c.NFeatures
-	case *SVM:
-		return c.NFeatures
-	case *MLP:
-		return c.NFeatures
-	case *GaussianNB:
-		return c.NFeatures
-	case *LogisticRegression:
-		return c.NFeatures
-	}
-	return 0
-}
-
-// checkClassifier validates restored fitted state, so that a damaged or
-// hand-edited file fails here rather than panicking (or, for a tree whose
-// child links loop, never returning) in Predict.
-func checkClassifier(c Classifier) error {
-	p := nFeatures(c)
-	if p <= 0 {
-		return ErrNotFitted
-	}
-	switch c := c.(type) {
-	case *RandomForest:
-		if len(c.Trees) == 0 {
-			return fmt.Errorf("no trees")
-		}
-		for i, t := range c.Trees {
-			if err := checkNodes(t, p); err != nil {
-				return fmt.Errorf("tree %d: %w", i, err)
-			}
-		}
-	case *DecisionTree:
-		return checkNodes(c.Nodes, p)
-	case *SVM:
-		if len(c.SupportVectors) != len(c.DualCoef) {
-			return fmt.Errorf("%d support vectors with %d dual coefficients", len(c.SupportVectors), len(c.DualCoef))
-		}
-		for i, sv := range c.SupportVectors {
-			if len(sv) != p {
-				return fmt.Errorf("support vector %d has %d values, want %d", i, len(sv), p)
-			}
-			if err := allFinite(sv); err != nil {
-				return err
-			}
-		}
-		return allFinite(c.DualCoef, []float64{c.Gamma, c.Intercept})
-	case *MLP:
-		h := len(c.B1)
-		if h == 0 || len(c.W1) != p*h || len(c.W2) != h {
-			return fmt.Errorf("layer sizes do not fit %d inputs and %d hidden units", p, h)
-		}
-		if err := allFinite(c.W1, c.B1, c.W2, []float64{c.B2}); err != nil {
-			return err
-		}
-		if c.Params.Float32 {
-			// Predict narrows them back to float32: they must be float32s.
-			return allFloat32(c.W1, c.B1, c.W2, []float64{c.B2})
-		}
-		return nil
-	case *GaussianNB:
-		for k := 0; k < 2; k++ {
-			if len(c.Mean[k]) != p || len(c.Var[k]) != p {
-				return fmt.Errorf("class %d has %d means and %d variances, want %d", k, len(c.Mean[k]), len(c.Var[k]), p)
-			}
-			for _, v := range c.Var[k] {
-				if !(v > 0) {
-					return fmt.Errorf("class %d has a variance ≤ 0", k)
-				}
-			}
-			if err := allFinite(c.Mean[k], c.Var[k]); err != nil {
-				return err
-			}
-		}
-		return allFinite(c.LogPrior[:])
-	case *LogisticRegression:
-		return checkLogReg(c)
-	}
-	return nil
 }
 
 func checkLogReg(l *LogisticRegression) error {

@@ -122,7 +122,7 @@ func TestPersistRoundTripModels(t *testing.T) {
 func TestPersistRoundTripMLPFloat32(t *testing.T) {
 	train, y := persistData(120, 9)
 	test, _ := persistData(40, 10)
-	spec, err := registry["mlp"].WithFloat32()
+	spec, err := mustSpec(t, "mlp").WithFloat32()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestPersistRoundTripTextOnly(t *testing.T) {
 	train, y := persistData(120, 3)
 	test, _ := persistData(40, 4)
 	train.X, test.X = nil, nil
-	p := NewPipeline(registry["lr"].New, true, VectoriserParams{MinDF: 2, MaxFeatures: 10}, 1)
+	p := NewPipeline(mustSpec(t, "lr").New, true, VectoriserParams{MinDF: 2, MaxFeatures: 10}, 1)
 	if err := p.Fit(train, y); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestPersistConcurrentPredict(t *testing.T) {
 
 func TestPersistErrors(t *testing.T) {
 	train, y := persistData(100, 9)
-	p := NewPipeline(registry["dt"].New, false, VectoriserParams{MinDF: 2, MaxFeatures: 8}, 1)
+	p := NewPipeline(mustSpec(t, "dt").New, false, VectoriserParams{MinDF: 2, MaxFeatures: 8}, 1)
 	if _, err := MarshalPipeline(p); !errors.Is(err, ErrNotFitted) {
 		t.Fatalf("marshal unfitted: %v, want ErrNotFitted", err)
 	}

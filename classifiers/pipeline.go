@@ -2,8 +2,6 @@ package classifiers
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -24,6 +22,7 @@ type ModelPipeline struct {
 	Model       Classifier
 
 	newModel Factory
+	spec     string // ModelSpec.key of the model newModel builds; "" when unknown
 }
 
 // NewPipeline returns an unfitted pipeline around the classifier that
@@ -231,149 +230,4 @@ func (p *ModelPipeline) Predict(d Data) ([]float64, error) {
 		return nil, fmt.Errorf("pipeline: predict: %w", err)
 	}
 	return out, nil
-}
-
-// ModelSpec names a classifier with its default settings.
-//
-// Threshold follows scikit-learn's predict strictly: a row is malicious when
-// its score is strictly greater than Threshold. That is P(malicious) > 0.5
-// for models with probabilities (predict is the argmax of predict_proba,
-// which sends a 0.5/0.5 tie to the benign class) and decision value > 0 for
-// the SVM. These are the experiments package's ProbaThreshold and
-// DecisionThreshold.
-type ModelSpec struct {
-	Name      string
-	Scale     bool    // whether the pipeline standardises columns first
-	Threshold float64 // malicious when score > Threshold: 0.5, or 0 for SVM decision values
-	New       Factory
-
-	// withClassWeight builds the model with a class weighting; nil for
-	// models without class weights (mlp, nb, as in scikit-learn).
-	withClassWeight func(ClassWeight) Factory
-}
-
-// Malicious reports whether score means malicious under this model's
-// threshold: score > Threshold.
-func (s ModelSpec) Malicious(score float64) bool { return score > s.Threshold }
-
-// SupportsClassWeight reports whether WithClassWeight accepts this model.
-func (s ModelSpec) SupportsClassWeight() bool { return s.withClassWeight != nil }
-
-// WithClassWeight returns the spec with the model built with class weighting
-// cw (ClassWeightBalanced, or ClassWeightNone for the default). It fails for
-// models that have no class weights (mlp, nb) unless cw is ClassWeightNone.
-func (s ModelSpec) WithClassWeight(cw ClassWeight) (ModelSpec, error) {
-	if err := cw.check(); err != nil {
-		return ModelSpec{}, fmt.Errorf("classifiers: %s: %w", s.Name, err)
-	}
-	if s.withClassWeight == nil {
-		if cw == ClassWeightNone {
-			return s, nil
-		}
-		return ModelSpec{}, fmt.Errorf("classifiers: %s has no class_weight option", s.Name)
-	}
-	s.New = s.withClassWeight(cw)
-	return s, nil
-}
-
-// SupportsFloat32 reports whether WithFloat32 accepts this model.
-func (s ModelSpec) SupportsFloat32() bool { return s.Name == "mlp" }
-
-// WithFloat32 returns the spec with its model trained and applied in
-// single precision (the mlp: MLPParams.Float32), as scikit-learn's
-// MLPClassifier on float32 input. Other models have no such option.
-func (s ModelSpec) WithFloat32() (ModelSpec, error) {
-	if !s.SupportsFloat32() {
-		return ModelSpec{}, fmt.Errorf("classifiers: %s has no float32 option", s.Name)
-	}
-	base := s.New
-	s.New = func(seed int64) Classifier {
-		c := base(seed)
-		if m, ok := c.(*MLP); ok {
-			m.Params.Float32 = true
-		}
-		return c
-	}
-	return s, nil
-}
-
-// Pipeline returns a factory for pipelines around this model.
-func (s ModelSpec) Pipeline(text VectoriserParams) PipelineFactory {
-	return func(seed int64) Pipeline { return NewPipeline(s.New, s.Scale, text, seed) }
-}
-
-var registry = map[string]ModelSpec{
-	"rf": {Name: "rf", Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
-		return func(seed int64) Classifier {
-			prm := DefaultForestParams()
-			prm.ClassWeight = cw
-			return NewRandomForest(prm, seed)
-		}
-	}},
-	"dt": {Name: "dt", Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
-		return func(seed int64) Classifier {
-			prm := DefaultTreeParams()
-			prm.ClassWeight = cw
-			return NewDecisionTree(prm, seed)
-		}
-	}},
-	"svm": {Name: "svm", Scale: true, Threshold: 0, withClassWeight: func(cw ClassWeight) Factory {
-		return func(int64) Classifier {
-			prm := DefaultSVMParams()
-			prm.ClassWeight = cw
-			return NewSVM(prm)
-		}
-	}},
-	"mlp": {Name: "mlp", Scale: true, Threshold: 0.5, New: func(seed int64) Classifier {
-		return NewMLP(DefaultMLPParams(), seed)
-	}},
-	"nb": {Name: "nb", Threshold: 0.5, New: func(int64) Classifier {
-		return NewGaussianNB(DefaultNBParams())
-	}},
-	"lr": {Name: "lr", Scale: true, Threshold: 0.5, withClassWeight: func(cw ClassWeight) Factory {
-		return func(int64) Classifier {
-			prm := DefaultLogRegParams()
-			prm.ClassWeight = cw
-			return NewLogisticRegression(prm)
-		}
-	}},
-}
-
-func init() {
-	// Weighted models are declared by their class-weight constructor only;
-	// New is that constructor with the default (no) weighting.
-	for name, s := range registry {
-		if s.New == nil {
-			s.New = s.withClassWeight(ClassWeightNone)
-			registry[name] = s
-		}
-	}
-}
-
-// ModelNames lists the names ByName accepts, sorted.
-func ModelNames() []string {
-	names := make([]string, 0, len(registry))
-	for k := range registry {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// ByName returns the spec of a registered model: rf, dt, svm, mlp, nb, lr.
-func ByName(name string) (ModelSpec, error) {
-	s, ok := registry[name]
-	if !ok {
-		return ModelSpec{}, fmt.Errorf("classifiers: unknown model %q (known: %s)", name, strings.Join(ModelNames(), ", "))
-	}
-	return s, nil
-}
-
-// PipelineByName is ByName(name).Pipeline(text).
-func PipelineByName(name string, text VectoriserParams) (PipelineFactory, error) {
-	s, err := ByName(name)
-	if err != nil {
-		return nil, err
-	}
-	return s.Pipeline(text), nil
 }

@@ -495,3 +495,30 @@ func solveSMO(q kernelRows, y []int8, c []float64, eps float64, maxIter int) smo
 	}
 	return smoSolution{alpha: alpha, rho: rho, iter: iter, converged: converged}
 }
+
+func init() {
+	Register(Model{Name: "svm", Score: ScoreDecision, Scale: true, ClassWeights: true, New: func(opt Options, _ int64) Stored {
+		prm := DefaultSVMParams()
+		prm.ClassWeight = opt.ClassWeight
+		return NewSVM(prm)
+	}})
+}
+
+// Columns is the number of columns the fitted SVM takes.
+func (s *SVM) Columns() int { return s.NFeatures }
+
+// Validate checks a restored SVM's support vectors and coefficients.
+func (s *SVM) Validate() error {
+	if len(s.SupportVectors) != len(s.DualCoef) {
+		return fmt.Errorf("%d support vectors with %d dual coefficients", len(s.SupportVectors), len(s.DualCoef))
+	}
+	for i, sv := range s.SupportVectors {
+		if len(sv) != s.NFeatures {
+			return fmt.Errorf("support vector %d has %d values, want %d", i, len(sv), s.NFeatures)
+		}
+		if err := allFinite(sv); err != nil {
+			return err
+		}
+	}
+	return allFinite(s.DualCoef, []float64{s.Gamma, s.Intercept})
+}

@@ -617,3 +617,17 @@ func (b *treeBuilder) sortKeys(keys []uint64, k int) {
 		copy(keys, src)
 	}
 }
+
+func init() {
+	Register(Model{Name: "dt", Score: ScoreProbability, ClassWeights: true, New: func(opt Options, seed int64) Stored {
+		prm := DefaultTreeParams()
+		prm.ClassWeight = opt.ClassWeight
+		return NewDecisionTree(prm, seed)
+	}})
+}
+
+// Columns is the number of columns the fitted tree takes.
+func (t *DecisionTree) Columns() int { return t.NFeatures }
+
+// Validate checks a restored tree reaches a leaf from every node.
+func (t *DecisionTree) Validate() error { return checkNodes(t.Nodes, t.NFeatures) }

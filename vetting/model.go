@@ -39,11 +39,12 @@ const (
 	MethodTargetFPR = "target-fpr" // the lowest threshold whose out-of-fold FPR is at most the target
 )
 
-// Score kinds: what a model's score means.
+// Score kinds of Model.ScoreKind: what a model's score means (the
+// classifiers registry's kinds).
 const (
-	ScoreProbability = "probability" // P(malicious) in [0, 1]
-	ScoreDecision    = "decision"    // an SVM decision value; larger is more malicious
-	ScoreVote        = "vote"        // 1 when every intersection member flags the package, else 0
+	ScoreProbability = string(classifiers.ScoreProbability)
+	ScoreDecision    = string(classifiers.ScoreDecision)
+	ScoreVote        = string(classifiers.ScoreVote)
 )
 
 // Model is a saved model file: everything needed to score a new package

@@ -17,7 +17,6 @@ import (
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
-	"pypimal/experiments/runner"
 	"pypimal/featuresets"
 )
 
@@ -61,10 +60,11 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	factory, defThreshold, err := runner.Factory(cfg, cfg.Train.Model)
+	built, err := cfg.Build(cfg.Train.Model)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	factory, defThreshold := built.New, built.Threshold
 	rows := opt.Rows
 	if rows == nil {
 		if rows, err = dataset.ReadManifestFile(filepath.Join(opt.DataDir, "manifest.csv")); err != nil {
@@ -87,36 +87,36 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 		return nil, fmt.Errorf("train: features: %w", err)
 	}
 	logf("features: %d training rows (%d from cache, %d failed)", len(trainRows), tm.CacheHits, len(failed))
-	split := &runner.Split{Rows: table.Rows, Table: table}
+	trained := table.Rows
+	var y []int
 	var nMal int
-	for _, r := range table.Rows {
-		y := 0
+	for _, r := range trained {
+		v := 0
 		if r.Label == dataset.Malicious {
-			y = 1
+			v = 1
 		}
-		nMal += y
-		split.Labels = append(split.Labels, y)
+		nMal += v
+		y = append(y, v)
 	}
-	if nMal == 0 || nMal == len(split.Labels) {
-		return nil, fmt.Errorf("train: the training rows hold a single class (%d malicious of %d)", nMal, len(split.Labels))
+	if nMal == 0 || nMal == len(y) {
+		return nil, fmt.Errorf("train: the training rows hold a single class (%d malicious of %d)", nMal, len(y))
 	}
 	sel, err := set.Resolve(table.Features, tc.Leaky)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	d := runner.Data(split.Rows, sel)
-	y := split.Labels
+	d := experiments.Data(trained, sel)
 
 	// Out-of-fold scores for the threshold.
-	folds, err := runner.Folds(cfg, split)
+	folds, err := cfg.Folds(trained, y)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	forms, err := repackedForms(ctx, cfg, opt, trainRows, split)
+	forms, err := repackedForms(ctx, cfg, opt, trainRows, trained)
 	if err != nil {
 		return nil, err
 	}
-	cvData, cvY, cvFolds, formOf := withForms(split.Rows, y, sel, folds, forms)
+	cvData, cvY, cvFolds, formOf := withForms(trained, y, sel, folds, forms)
 	if len(forms) > 0 {
 		logf("threshold rows: %d benign rows re-packed as %v", len(cvY)-len(y), cfg.Train.Forms)
 	}
@@ -172,7 +172,7 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 
 	// The model on all training rows.
 	t0 = time.Now()
-	p := factory(runner.FitSeed(cfg))
+	p := factory(cfg.TestFitSeed())
 	if err := p.Fit(d, y); err != nil {
 		return nil, fmt.Errorf("train: fit on the training rows: %w", err)
 	}
@@ -186,8 +186,8 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	m := &Model{
 		Kind: fileKind, Format: FormatVersion, PypimalVersion: Version(), ExtractorVersion: featuresets.ExtractorVersion,
 		Features: names, Set: set, Leaky: tc.Leaky, Columns: slices.Clone(sel.Columns), Text: sel.Text,
-		Model: tc.Model, ScoreKind: scoreKind(tc.Model), Threshold: th,
-		BenignMedians: benignMedians(split.Rows, y, sel.Columns),
+		Model: tc.Model, ScoreKind: string(built.Score), Threshold: th, Members: built.Members,
+		BenignMedians: benignMedians(trained, y, sel.Columns),
 		PipelineJSON:  pj, pipe: p,
 	}
 	if m.Columns == nil {
@@ -196,12 +196,6 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	m.ColumnNames = make([]string, len(m.Columns))
 	for j, c := range m.Columns {
 		m.ColumnNames[j] = names[c]
-	}
-	switch tc.Model {
-	case experiments.ModelStacking:
-		m.Members = slices.Clone(cfg.Stacking)
-	case experiments.ModelIntersection:
-		m.Members = slices.Clone(cfg.Intersection)
 	}
 	cfgYAML, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -232,12 +226,12 @@ type repackedForm struct {
 
 // repackedForms extracts cfg.Train.Forms' re-packed copies of the benign
 // Debian training rows (train.forms), from the cache when possible.
-func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOptions, trainRows []dataset.Row, split *runner.Split) ([]repackedForm, error) {
+func repackedForms(ctx context.Context, cfg *experiments.Config, opt TrainOptions, trainRows []dataset.Row, trained []featuresets.TableRow) ([]repackedForm, error) {
 	if len(cfg.Train.Forms) == 0 {
 		return nil, nil
 	}
 	index := map[string]int{}
-	for i, r := range split.Rows {
+	for i, r := range trained {
 		index[r.ID] = i
 	}
 	var benign []dataset.Row
@@ -281,7 +275,7 @@ func withForms(rows []featuresets.TableRow, y []int, sel featuresets.Selection, 
 		}
 	}
 	if len(forms) == 0 {
-		return runner.Data(rows, sel), y, folds, formOf
+		return experiments.Data(rows, sel), y, folds, formOf
 	}
 	all := slices.Clone(rows)
 	allY := slices.Clone(y)
@@ -305,7 +299,7 @@ func withForms(rows []featuresets.TableRow, y []int, sel featuresets.Selection, 
 			out[r][k] = experiments.Fold{Train: fold.Train, Test: test}
 		}
 	}
-	return runner.Data(all, sel), allY, out, formOf
+	return experiments.Data(all, sel), allY, out, formOf
 }
 
 // formRates is the false-positive rate at threshold of the benign
@@ -334,16 +328,6 @@ func formRates(y []int, scores []float64, form []string, threshold float64) ([]F
 		out[i] = FormRate{Form: f, Benign: len(by[f]), FP: r.FP, FPR: r.FPR}
 	}
 	return out, nil
-}
-
-func scoreKind(model string) string {
-	switch model {
-	case "svm":
-		return ScoreDecision
-	case experiments.ModelIntersection:
-		return ScoreVote
-	}
-	return ScoreProbability
 }
 
 // digest is the sha256 of "id sha256" lines, as run.json's dataset digest.

@@ -69,9 +69,9 @@ type setState struct {
 func (g *grid) state(set featuresets.Set, leaky bool, sel featuresets.Selection) *setState {
 	scope := fmt.Sprintf("%s/%v", set.Name, leaky)
 	if g.set == nil || g.set.scope != scope {
-		s := &setState{scope: scope, train: data(g.train.Rows, sel)}
+		s := &setState{scope: scope, train: experiments.Data(g.train.Rows, sel)}
 		if len(g.test.Rows) > 0 {
-			s.test = data(g.test.Rows, sel)
+			s.test = experiments.Data(g.test.Rows, sel)
 			s.shift = shiftData(g.shift, sel)
 		}
 		g.set = s
@@ -196,7 +196,14 @@ func (g *grid) cellKeyJSON(set featuresets.Set, leaky bool, model string) []byte
 		MLPDtype    string `json:",omitempty"` // "" for float64: older keys stay valid
 		Shift       string `json:",omitempty"`
 	}{CellVersion, featuresets.ExtractorVersion, featuresets.Names(), g.digest, g.cfg.Seed, g.cfg.CV, g.cfg.Text, g.cfg.ClassWeight,
-		set, g.columns(set, leaky), leaky, model, g.members(model), len(g.train.Rows), len(g.test.Rows), g.mlpDtype(model), g.shiftKey}
+		set, g.columns(set, leaky), leaky, model, nil, len(g.train.Rows), len(g.test.Rows), "", g.shiftKey}
+	// An unknown model has no members: cell reports the error.
+	if b, err := g.cfg.Build(model); err == nil {
+		k.Members = b.Members
+		if b.Float32 {
+			k.MLPDtype = g.cfg.MLPDtype
+		}
+	}
 	b, _ := json.Marshal(k)
 	return b
 }
@@ -210,61 +217,6 @@ func (g *grid) columns(set featuresets.Set, leaky bool) []string {
 	}
 	return columnNames(featuresets.Catalogue(), sel)
 }
-
-// mlpDtype is the config's mlp_dtype when the model is or contains an mlp
-// computing in float32, else "".
-func (g *grid) mlpDtype(model string) string {
-	if g.cfg.MLPDtype != experiments.MLPFloat32 || (model != "mlp" && !slices.Contains(g.members(model), "mlp")) {
-		return ""
-	}
-	return g.cfg.MLPDtype
-}
-
-func (g *grid) members(model string) []string {
-	switch model {
-	case experiments.ModelStacking:
-		return g.cfg.Stacking
-	case experiments.ModelIntersection:
-		return g.cfg.Intersection
-	}
-	return nil
-}
-
-// factory returns the pipeline factory of a model and its threshold.
-func (g *grid) factory(model string) (classifiers.PipelineFactory, float64, error) {
-	text := g.cfg.VectoriserParams()
-	switch model {
-	case experiments.ModelStacking:
-		var bases []classifiers.PipelineFactory
-		for _, m := range g.cfg.Stacking {
-			s, err := g.cfg.Spec(m)
-			if err != nil {
-				return nil, 0, err
-			}
-			bases = append(bases, s.Pipeline(text))
-		}
-		return classifiers.StackingFactory(bases), experiments.ProbaThreshold, nil
-	case experiments.ModelIntersection:
-		var members []classifiers.IntersectionMember
-		for _, m := range g.cfg.Intersection {
-			s, err := g.cfg.Spec(m)
-			if err != nil {
-				return nil, 0, err
-			}
-			members = append(members, classifiers.IntersectionMember{New: s.Pipeline(text), Threshold: s.Threshold})
-		}
-		return func(seed int64) classifiers.Pipeline { return classifiers.NewIntersection(members, seed) },
-			experiments.ProbaThreshold, nil
-	}
-	s, err := g.cfg.Spec(model)
-	if err != nil {
-		return nil, 0, err
-	}
-	return s.Pipeline(text), s.Threshold, nil
-}
-
-// testSeed is the seed of the model fitted on all training rows.
-func (g *grid) testSeed() int64 { return experiments.DeriveSeed(g.cfg.Seed, -1) }
 
 // cell cross-validates one model on one feature set, then fits it on all
 // training rows and scores the test rows; a stored result with the same
@@ -291,10 +243,11 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 		return nil, err
 	}
 	start := time.Now()
-	f, threshold, err := g.factory(model)
+	b, err := g.cfg.Build(model)
 	if err != nil {
 		return nil, err
 	}
+	f, threshold := b.New, b.Threshold
 	st := g.state(set, leaky, sel)
 	f = g.shareFits(st, model, f)
 	d, testData := st.train, st.test
@@ -361,7 +314,7 @@ func (g *grid) testFit(f classifiers.PipelineFactory, d, test classifiers.Data, 
 	var shiftScores [][]float64
 	var fitted classifiers.Pipeline
 	_, err := pool.Run(context.Background(), 1, 1, func(int) error {
-		p := f(g.testSeed())
+		p := f(g.cfg.TestFitSeed())
 		if err := p.Fit(d, g.train.Labels); err != nil {
 			return fmt.Errorf("fit on training rows: %w", err)
 		}
@@ -487,16 +440,17 @@ func (g *grid) importance(ctx context.Context, res *reports.Results) error {
 	if err != nil {
 		return err
 	}
-	f, threshold, err := g.factory(ic.Model)
+	b, err := g.cfg.Build(ic.Model)
 	if err != nil {
 		return err
 	}
+	f, threshold := b.New, b.Threshold
 	p := g.importanceFit
 	if p != nil {
 		g.logf("importance: %s on %s: the grid's fit on the training rows", ic.Model, ic.Set)
 	} else {
-		p = f(g.testSeed())
-		if err := p.Fit(data(g.train.Rows, sel), g.train.Labels); err != nil {
+		p = f(g.cfg.TestFitSeed())
+		if err := p.Fit(experiments.Data(g.train.Rows, sel), g.train.Labels); err != nil {
 			return err
 		}
 	}
@@ -506,7 +460,7 @@ func (g *grid) importance(ctx context.Context, res *reports.Results) error {
 	}
 	// Predict of the stacking ensemble and the pipelines is read-only once
 	// fitted, so workers may share p.
-	r, err := experiments.PermutationImportance(ctx, p, data(scored.Rows, sel), y, threshold, experiments.ImportanceOptions{
+	r, err := experiments.PermutationImportance(ctx, p, experiments.Data(scored.Rows, sel), y, threshold, experiments.ImportanceOptions{
 		Repeats: ic.Repeats, Seed: g.cfg.Seed, Workers: g.cfg.Workers,
 		ColumnNames: columnNames(g.train.Table.Features, sel), Groups: familyGroups(g.train.Table.Features, sel),
 	})

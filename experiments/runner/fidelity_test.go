@@ -206,7 +206,7 @@ func TestSklearnFidelity(t *testing.T) {
 	t.Logf("features: %d training packages (%d from the cache at %s, %d failed) in %.1fs (%.1fs CPU)",
 		len(trainRows), tm.CacheHits, cacheDir, len(extractErrs), extractTime.Seconds(), extractCPU)
 	train, _ := splitTable(table, trainRows, nil)
-	folds, err := makeFolds(cfg, train)
+	folds, err := cfg.Folds(train.Rows, train.Labels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestSklearnFidelity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs[s.Name] = data(train.Rows, sel)
+		inputs[s.Name] = experiments.Data(train.Rows, sel)
 		s.Dir, s.Text = filepath.Join(exportDir, strings.ReplaceAll(s.Name, "+", "_")), sel.Text
 		if err := exportFidelitySet(s.Dir, train, sel, inputs[s.Name], folds, ids); err != nil {
 			t.Fatal(err)
@@ -269,22 +269,21 @@ func TestSklearnFidelity(t *testing.T) {
 	if runtime.NumCPU() >= 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
-	g, gNoMLP := &grid{cfg: cfg}, &grid{cfg: &noMLPCfg}
 	ours := map[string]map[string]fidelityOutcome{}
 	for _, s := range sets {
 		d := inputs[s.Name]
 		ours[s.Name] = map[string]fidelityOutcome{}
 		for _, m := range s.Models {
-			var f classifiers.PipelineFactory
-			var threshold float64
+			var b experiments.Built
 			if m == stackNoMLP {
-				f, threshold, err = gNoMLP.factory(experiments.ModelStacking)
+				b, err = noMLPCfg.Build(experiments.ModelStacking)
 			} else {
-				f, threshold, err = g.factory(m)
+				b, err = cfg.Build(m)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			f, threshold := b.New, b.Threshold
 			start, cpu0 := time.Now(), cpuSeconds()
 			cv, err := experiments.CrossValidate(ctx, f, d, train.Labels, folds, threshold,
 				experiments.CVOptions{Seed: cfg.Seed, Workers: 2})

@@ -193,7 +193,7 @@ func shiftDigest(shift []shiftSet) string {
 func shiftData(shift []shiftSet, sel featuresets.Selection) []classifiers.Data {
 	out := make([]classifiers.Data, len(shift))
 	for i, s := range shift {
-		out[i] = data(s.Rows, sel)
+		out[i] = experiments.Data(s.Rows, sel)
 	}
 	return out
 }

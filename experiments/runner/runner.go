@@ -20,9 +20,6 @@ import (
 	"slices"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
-	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
 	"pypimal/featuresets"
@@ -150,9 +147,9 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		res.Sets = append(res.Sets, s.Name)
 	}
 
-	folds, err := makeFolds(cfg, train)
+	folds, err := cfg.Folds(train.Rows, train.Labels)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("run: %w", err)
 	}
 	ids := make([]string, len(train.Rows))
 	for i, r := range train.Rows {
@@ -296,57 +293,6 @@ func datasetSummary(train, test *Split, used []dataset.Row, failed int) reports.
 		}
 	}
 	return s
-}
-
-func makeFolds(cfg *experiments.Config, train *Split) ([][]experiments.Fold, error) {
-	if !cfg.CV.Group {
-		f, err := experiments.RepeatedStratifiedKFold(train.Labels, cfg.CV.K, cfg.CV.Repeats, cfg.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("run: folds: %w", err)
-		}
-		return f, nil
-	}
-	groups := make([]string, len(train.Rows))
-	for i, r := range train.Rows {
-		groups[i] = r.Cluster
-		if groups[i] == "" {
-			groups[i] = "id:" + r.ID // a package without a cluster is its own group
-		}
-	}
-	f, err := experiments.RepeatedStratifiedGroupKFold(train.Labels, groups, cfg.CV.K, cfg.CV.Repeats, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("run: group folds: %w", err)
-	}
-	return f, nil
-}
-
-// data builds the classifier input of a feature selection.
-func data(rows []featuresets.TableRow, sel featuresets.Selection) classifiers.Data {
-	var d classifiers.Data
-	if len(sel.Columns) > 0 && len(rows) > 0 {
-		x := mat.NewDense(len(rows), len(sel.Columns), nil)
-		for i, r := range rows {
-			for j, c := range sel.Columns {
-				x.Set(i, j, r.Values[c])
-			}
-		}
-		d.X = x
-	}
-	if sel.Text {
-		d.Tokens = make([]map[string]float64, len(rows))
-		for i, r := range rows {
-			m := make(map[string]float64, len(r.Tokens))
-			for t, n := range r.Tokens {
-				m[t] = float64(n)
-			}
-			d.Tokens[i] = m
-		}
-		// Integer counts: interning cannot fail.
-		if t, err := classifiers.InternTokens(d.Tokens); err == nil {
-			d.Terms = t
-		}
-	}
-	return d
 }
 
 func writeCSV(name string, write func(io.Writer) error) error {

@@ -308,13 +308,12 @@ func TestMLPDtypeReachesModels(t *testing.T) {
 	for _, dtype := range []string{experiments.MLPFloat32, experiments.MLPFloat64} {
 		c := *cfg
 		c.MLPDtype = dtype
-		g := &grid{cfg: &c}
 		for _, model := range []string{"mlp", experiments.ModelStacking, experiments.ModelIntersection} {
-			f, _, err := g.factory(model)
+			b, err := c.Build(model)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := f(1)
+			p := b.New(1)
 			if err := p.Fit(classifiers.Data{X: x}, y); err != nil {
 				t.Fatalf("%s: %v", model, err)
 			}
