@@ -19,6 +19,9 @@ type Data struct {
 	// Data the package builds and keeps: a copy with other rows or values
 	// (a permuted column, say) must not carry it.
 	prep *prepCache
+	// digest, when set (Digested), remembers the digest of the values;
+	// the same rule as prep holds.
+	digest *digestMemo
 }
 
 // Pipeline is preprocessing fitted on the training rows (scaler, text

@@ -35,6 +35,7 @@ func SubsetData(d Data, idx []int) Data {
 		}
 	}
 	out.Terms = d.Terms.Subset(idx)
+	out.digest = d.digest.subset(idx)
 	return out
 }
 
@@ -224,11 +225,13 @@ type Stacking struct {
 	Seed  int64 // every base model's seed (the unshuffled split takes none)
 	Meta  LogRegParams
 
-	// Prefit optionally holds bases already fitted with Seed on exactly the
-	// rows and labels Fit will get (nil entries are fitted as usual): the
-	// runner passes the fits of its single-model cells, which are those
-	// bases, so a grid does not fit them twice. Fit clears it.
-	Prefit []Pipeline
+	// Prefitted optionally supplies bases fitted beforehand: the runner's
+	// single-model cells fit exactly these bases on the same rows with the
+	// same seed, so a grid need not fit them twice. Fit asks it for each
+	// base by the fingerprint the base's refit would have, uses what it
+	// returns only when the recorded fingerprint is that one (else fails
+	// with ErrPrefitMismatch), and fits the others as usual. Fit clears it.
+	Prefitted FitSource
 
 	// Fitted state.
 	Bases     []Pipeline
@@ -339,15 +342,22 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	seeds := s.baseSeeds()
 	bases := make([]Pipeline, len(s.newBases))
 	var refits []func() error
-	prefit := s.Prefit
-	s.Prefit = nil
-	if prefit != nil && len(prefit) != len(s.newBases) {
-		return fmt.Errorf("stacking: fit: %d prefitted bases for %d bases", len(prefit), len(s.newBases))
-	}
+	var data string // DataDigest of d and y, computed once when needed
+	src := s.Prefitted
+	s.Prefitted = nil // a fitted stack holds no other fits
 	for j, nb := range s.newBases {
-		if prefit != nil && prefit[j] != nil {
-			bases[j] = prefit[j]
-			continue
+		if src != nil {
+			if data == "" {
+				data = DataDigest(d, y)
+			}
+			p, err := prefitted(src, nb(seeds[j]), data)
+			if err != nil {
+				return fmt.Errorf("stacking: fit base %d: %w", j, err)
+			}
+			if p != nil {
+				bases[j] = p
+				continue
+			}
 		}
 		refits = append(refits, func() error {
 			b := nb(seeds[j])
@@ -368,6 +378,23 @@ func (s *Stacking) Fit(d Data, y []int) error {
 	}
 	s.Bases, s.MetaModel = bases, meta
 	return nil
+}
+
+// prefitted returns src's fit of the unfitted base on rows and labels with
+// DataDigest data, nil when src has none or the base has no fingerprint.
+func prefitted(src FitSource, base Pipeline, data string) (Pipeline, error) {
+	want, ok := FitFingerprint(base, data)
+	if !ok {
+		return nil, nil
+	}
+	p, got, ok := src.Fitted(want)
+	if !ok {
+		return nil, nil
+	}
+	if got != want {
+		return nil, fmt.Errorf("%w: it was fitted on %v, the stack needs %v", ErrPrefitMismatch, got, want)
+	}
+	return p, nil
 }
 
 // Predict returns the meta-learner's P(malicious) from the bases' scores.

@@ -337,10 +337,28 @@ func TestStackingMatchesManualWiring(t *testing.T) {
 	}
 }
 
-// TestStackingPrefit: bases handed over already fitted (with the stack's
-// seed, on the same rows) give the stack it would have fitted itself, bit
-// for bit; missing ones are fitted; a wrong count is an error.
-func TestStackingPrefit(t *testing.T) {
+// fitMap is a FitSource keyed by fingerprint, as the runner's.
+type fitMap map[Fingerprint]Pipeline
+
+func (m fitMap) Fitted(want Fingerprint) (Pipeline, Fingerprint, bool) {
+	p, ok := m[want]
+	return p, want, ok
+}
+
+// fixedSource hands over the same fit whatever is asked: a bookkeeping
+// slip the stack must catch.
+type fixedSource struct {
+	p  Pipeline
+	fp Fingerprint
+}
+
+func (s fixedSource) Fitted(Fingerprint) (Pipeline, Fingerprint, bool) { return s.p, s.fp, true }
+
+// TestStackingPrefitted: bases handed over already fitted (with the
+// stack's seed, on the same rows) give the stack it would have fitted
+// itself, bit for bit, and missing ones are fitted; a base fitted on other
+// rows, with another seed or other settings is refused.
+func TestStackingPrefitted(t *testing.T) {
 	d, y := persistData(160, 5)
 	test, _ := persistData(40, 6)
 	names := []string{"lr", "rf", "nb"}
@@ -357,25 +375,33 @@ func TestStackingPrefit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pre := make([]Pipeline, len(names))
-	for j, n := range names {
-		pf, err := PipelineByName(n, text)
+	fitOn := func(name string, text VectoriserParams, seed int64, d Data, y []int) (Pipeline, Fingerprint) {
+		t.Helper()
+		pf, err := PipelineByName(name, text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pre[j] = pf(7)
-		if err := pre[j].Fit(d, y); err != nil {
+		p := pf(seed)
+		if err := p.Fit(d, y); err != nil {
 			t.Fatal(err)
 		}
+		fp, ok := FitFingerprint(p, DataDigest(d, y))
+		if !ok {
+			t.Fatalf("%s: no fingerprint", name)
+		}
+		return p, fp
 	}
-	pre[1] = nil // fitted by the stack
+	src := fitMap{}
+	lr, lrFP := fitOn("lr", text, 7, d, y)
+	nb, nbFP := fitOn("nb", text, 7, d, y)
+	src[lrFP], src[nbFP] = lr, nb
 	st := f(7).(*Stacking)
-	st.Prefit = pre
+	st.Prefitted = src
 	if err := st.Fit(d, y); err != nil {
 		t.Fatal(err)
 	}
-	if st.Bases[0] != pre[0] || st.Bases[2] != pre[2] || st.Bases[1] == nil || st.Prefit != nil {
-		t.Fatalf("prefitted bases not used as given, or Prefit kept")
+	if st.Bases[0] != lr || st.Bases[2] != nb || st.Bases[1] == nil || st.Prefitted != nil {
+		t.Fatalf("prefitted bases not used as given, or the source kept")
 	}
 	got, err := st.Predict(test)
 	if err != nil {
@@ -383,9 +409,87 @@ func TestStackingPrefit(t *testing.T) {
 	}
 	sameBits(t, "stack with prefitted bases", nil, got, want)
 
-	bad := f(7).(*Stacking)
-	bad.Prefit = pre[:2]
-	if err := bad.Fit(d, y); err == nil {
-		t.Error("2 prefitted bases for 3: no error")
+	other, otherY := persistData(160, 9)
+	wrong := map[string]func() (Pipeline, Fingerprint){
+		"other rows":   func() (Pipeline, Fingerprint) { return fitOn("lr", text, 7, other, otherY) },
+		"other labels": func() (Pipeline, Fingerprint) { return fitOn("lr", text, 7, d, flip(y)) },
+		"other seed":   func() (Pipeline, Fingerprint) { return fitOn("lr", text, 8, d, y) },
+		"other text": func() (Pipeline, Fingerprint) {
+			return fitOn("lr", VectoriserParams{MinDF: 1, MaxFeatures: 10}, 7, d, y)
+		},
+		"other model":   func() (Pipeline, Fingerprint) { return fitOn("nb", text, 7, d, y) },
+		"other columns": func() (Pipeline, Fingerprint) { return fitOn("lr", text, 7, Data{X: d.X, Tokens: nil}, y) },
+	}
+	for name, fit := range wrong {
+		p, fp := fit()
+		bad := f(7).(*Stacking)
+		bad.Prefitted = fixedSource{p, fp}
+		if err := bad.Fit(d, y); !errors.Is(err, ErrPrefitMismatch) {
+			t.Errorf("%s: err = %v, want ErrPrefitMismatch", name, err)
+		}
+	}
+}
+
+func flip(y []int) []int {
+	out := slices.Clone(y)
+	out[0] = 1 - out[0]
+	return out
+}
+
+// TestDataDigest: the digest follows every value and label, and not how
+// the tokens are held (maps or interned).
+func TestDataDigest(t *testing.T) {
+	d, y := persistData(30, 1)
+	base := DataDigest(d, y)
+	if again := DataDigest(SubsetData(d, seq(0, 30)), y); again != base {
+		t.Error("the same values in another Data have another digest")
+	}
+	interned, err := InternTokens(d.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := DataDigest(Data{X: d.X, Tokens: d.Tokens, Terms: interned}, y); got != DataDigest(Data{X: d.X, Tokens: d.Tokens}, y) {
+		t.Error("interned tokens digest differently from their maps")
+	}
+	x := mat.DenseCopyOf(d.X)
+	x.Set(3, 1, x.At(3, 1)+1e-12)
+	toks := slices.Clone(d.Tokens)
+	toks[2] = map[string]float64{"changed": 1}
+	for name, dd := range map[string]string{
+		"one value":        DataDigest(Data{X: x, Tokens: d.Tokens}, y),
+		"one row's tokens": DataDigest(Data{X: d.X, Tokens: toks}, y),
+		"one label":        DataDigest(Data{X: d.X, Tokens: d.Tokens}, flip(y)),
+		"fewer rows":       DataDigest(SubsetData(d, seq(0, 29)), y[:29]),
+		"no tokens":        DataDigest(Data{X: d.X}, y),
+	} {
+		if dd == DataDigest(Data{X: d.X, Tokens: d.Tokens}, y) {
+			t.Errorf("%s: digest unchanged", name)
+		}
+	}
+}
+
+// TestDigestedSubsets: a Digested Data's subsets derive their digest from
+// the parent's and the rows taken: equal for the same rows of the same
+// values, different otherwise; the parent's own is its values' digest.
+func TestDigestedSubsets(t *testing.T) {
+	d, y := persistData(30, 1)
+	root := Digested(d)
+	if DataDigest(root, y) != DataDigest(d, y) {
+		t.Error("Digested changed the digest of the whole data")
+	}
+	a := DataDigest(SubsetData(root, seq(0, 20)), y[:20])
+	if b := DataDigest(SubsetData(Digested(d), seq(0, 20)), y[:20]); a != b {
+		t.Error("the same rows of the same values digest differently")
+	}
+	if b := DataDigest(SubsetData(root, seq(1, 21)), y[1:21]); a == b {
+		t.Error("other rows, same digest")
+	}
+	other, _ := persistData(30, 2)
+	if b := DataDigest(SubsetData(Digested(other), seq(0, 20)), y[:20]); a == b {
+		t.Error("rows of other values, same digest")
+	}
+	inner := SubsetData(SubsetData(root, seq(0, 20)), seq(0, 10))
+	if DataDigest(inner, y[:10]) == DataDigest(SubsetData(root, seq(0, 20)), y[:10]) {
+		t.Error("a subset of a subset digests as its parent")
 	}
 }

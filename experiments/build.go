@@ -96,7 +96,8 @@ func (c *Config) Folds(rows []featuresets.TableRow, y []int) ([][]Fold, error) {
 
 // Data builds the classifier input of a feature selection from table rows:
 // the selected numeric columns, and the token counts when the selection
-// has the text family.
+// has the text family. Its digest (fit fingerprints) is computed once and
+// handed down to its subsets.
 func Data(rows []featuresets.TableRow, sel featuresets.Selection) classifiers.Data {
 	var d classifiers.Data
 	if len(sel.Columns) > 0 && len(rows) > 0 {
@@ -122,5 +123,5 @@ func Data(rows []featuresets.TableRow, sel featuresets.Selection) classifiers.Da
 			d.Terms = t
 		}
 	}
-	return d
+	return classifiers.Digested(d)
 }

@@ -206,7 +206,8 @@ func featureKey(ft Importance) int64 {
 // permuted returns d with feature ft's values moved: row i takes row
 // perm[i]'s values. Untouched parts are shared with d.
 func permuted(d classifiers.Data, ft *Importance, perm []int) classifiers.Data {
-	out := d
+	// A new Data: d's cached preprocessing and digest are of other values.
+	out := classifiers.Data{X: d.X, Tokens: d.Tokens, Terms: d.Terms}
 	if ft.Kind == KindText {
 		out.Tokens = make([]map[string]float64, len(perm))
 		for i, src := range perm {

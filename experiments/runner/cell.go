@@ -49,19 +49,19 @@ type grid struct {
 }
 
 // setState is what the cells of one feature set (and leaky flag) share:
-// their input, built once, and the fitted pipelines of the single-model
-// cells by model and seed. Within a set a seed names the rows a model was
-// fitted on (a fold's training rows, or all of them for the test fit), and
-// the stack fitted with that seed in that fold has the same bases with the
-// same seed (classifiers.Stacking): their refits are these pipelines, so
-// it takes them instead of fitting them again, a sixth of its work.
+// their input, built once, and the fits of the single-model cells that
+// are also stack bases, by fingerprint (classifiers.Fingerprint: rows and
+// labels, model settings, seed). The stack of a fold has the same bases
+// with the same seed on the same rows: it takes those fits
+// (classifiers.Stacking.Prefitted) instead of fitting them again, a sixth
+// of its work, and checks their fingerprints.
 type setState struct {
 	scope       string
 	train, test classifiers.Data
 	shift       []classifiers.Data
 
 	mu   sync.Mutex // fits are recorded by the pool's goroutines
-	fits map[string]map[int64]classifiers.Pipeline
+	fits map[classifiers.Fingerprint]classifiers.Pipeline
 }
 
 // state returns the state of set's cells, starting afresh when the set
@@ -79,52 +79,44 @@ func (g *grid) state(set featuresets.Set, leaky bool, sel featuresets.Selection)
 	return g.set
 }
 
-func (s *setState) put(model string, seed int64, p classifiers.Pipeline) {
+// record keeps p, fitted on d and y, for the stacks of the set.
+func (s *setState) record(p classifiers.Pipeline, d classifiers.Data, y []int) {
+	fp, ok := classifiers.FitFingerprint(p, classifiers.DataDigest(d, y))
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fits == nil {
-		s.fits = map[string]map[int64]classifiers.Pipeline{}
+		s.fits = map[classifiers.Fingerprint]classifiers.Pipeline{}
 	}
-	if s.fits[model] == nil {
-		s.fits[model] = map[int64]classifiers.Pipeline{}
-	}
-	s.fits[model][seed] = p
+	s.fits[fp] = p
 }
 
-// get returns the pipelines of models fitted with seed (nil where none),
-// or nil when there is none at all.
-func (s *setState) get(models []string, seed int64) []classifiers.Pipeline {
+// Fitted implements classifiers.FitSource.
+func (s *setState) Fitted(want classifiers.Fingerprint) (classifiers.Pipeline, classifiers.Fingerprint, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]classifiers.Pipeline, len(models))
-	found := false
-	for i, name := range models {
-		if p, ok := s.fits[name][seed]; ok {
-			out[i], found = p, true
-		}
-	}
-	if !found {
-		return nil
-	}
-	return out
+	p, ok := s.fits[want]
+	return p, want, ok
 }
 
-// memoised is a pipeline that records itself in the memo once fitted.
+// memoised is a pipeline that records its fit in the set's state.
 type memoised struct {
 	classifiers.Pipeline
-	record func(classifiers.Pipeline)
+	set *setState
 }
 
 func (p memoised) Fit(d classifiers.Data, y []int) error {
 	if err := p.Pipeline.Fit(d, y); err != nil {
 		return err
 	}
-	p.record(p.Pipeline)
+	p.set.record(p.Pipeline, d, y)
 	return nil
 }
 
 // shareFits wraps the factory of a cell so its fits are shared with the
-// set's stack: a stack member records its fits, the stack takes them.
+// set's stack: a stack base records its fits, the stack takes them.
 func (g *grid) shareFits(st *setState, model string, f classifiers.PipelineFactory) classifiers.PipelineFactory {
 	if !slices.Contains(g.cfg.Models, experiments.ModelStacking) {
 		return f
@@ -134,14 +126,12 @@ func (g *grid) shareFits(st *setState, model string, f classifiers.PipelineFacto
 		return func(seed int64) classifiers.Pipeline {
 			p := f(seed)
 			if stack, ok := p.(*classifiers.Stacking); ok {
-				stack.Prefit = st.get(g.cfg.Stacking, seed)
+				stack.Prefitted = st
 			}
 			return p
 		}
 	case slices.Contains(g.cfg.Stacking, model):
-		return func(seed int64) classifiers.Pipeline {
-			return memoised{Pipeline: f(seed), record: func(p classifiers.Pipeline) { st.put(model, seed, p) }}
-		}
+		return func(seed int64) classifiers.Pipeline { return memoised{Pipeline: f(seed), set: st} }
 	}
 	return f
 }
@@ -279,7 +269,7 @@ func (g *grid) cell(ctx context.Context, set featuresets.Set, leaky bool, model 
 	if ic := g.cfg.Importance; ic.Enabled && set.Name == ic.Set && leaky == ic.Leaky && model == ic.Model {
 		fitted := tf.fitted
 		if m, ok := fitted.(memoised); ok {
-			fitted = m.Pipeline // the wrapper's closure holds the whole set's fits
+			fitted = m.Pipeline // the wrapper holds the whole set's fits
 		}
 		g.importanceFit = fitted
 	}

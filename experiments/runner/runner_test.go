@@ -8,7 +8,9 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -395,4 +397,80 @@ func TestCellKeyChangesWithInputs(t *testing.T) {
 	if json.Unmarshal([]byte(`{"Key":"x"}`), &c) != nil {
 		t.Error("cell JSON does not decode")
 	}
+}
+
+// TestStackTakesCellFits: in a set, the stack of each fold takes the fits
+// its bases' own cells recorded for that fold (same rows, settings and
+// seed), found by fingerprint, and its scores are those of a stack that
+// fits everything itself.
+func TestStackTakesCellFits(t *testing.T) {
+	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Models = []string{"lr", "nb", experiments.ModelStacking}
+	cfg.Stacking = []string{"lr", "nb"}
+	x, y := mat.NewDense(80, 2, nil), make([]int, 80)
+	for i := range y {
+		y[i] = i % 2
+		x.Set(i, 0, float64(y[i])+0.3*float64(i%7))
+		x.Set(i, 1, float64(i%5))
+	}
+	folds, err := experiments.RepeatedStratifiedKFold(y, 4, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &grid{cfg: cfg}
+	st := &setState{train: classifiers.Digested(classifiers.Data{X: x})}
+	cv := func(model string, share bool) [][]float64 {
+		t.Helper()
+		b, err := cfg.Build(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := b.New
+		if share {
+			f = g.shareFits(st, model, f)
+		}
+		res, err := experiments.CrossValidate(context.Background(), f, st.train, y, folds, b.Threshold,
+			experiments.CVOptions{Seed: cfg.Seed, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.OOF
+	}
+	cv("lr", true)
+	cv("nb", true)
+	if len(st.fits) != 2*len(folds[0]) {
+		t.Fatalf("%d fits recorded, want %d (2 bases × %d folds)", len(st.fits), 2*len(folds[0]), len(folds[0]))
+	}
+	taken := &countingSource{src: st}
+	b, _ := cfg.Build(experiments.ModelStacking)
+	res, err := experiments.CrossValidate(context.Background(), func(seed int64) classifiers.Pipeline {
+		p := b.New(seed)
+		p.(*classifiers.Stacking).Prefitted = taken
+		return p
+	}, st.train, y, folds, b.Threshold, experiments.CVOptions{Seed: cfg.Seed, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taken.hits.Load() != int64(2*len(folds[0])) {
+		t.Errorf("the stacks took %d fits, want %d", taken.hits.Load(), 2*len(folds[0]))
+	}
+	if want := cv(experiments.ModelStacking, false); !reflect.DeepEqual(res.OOF, want) {
+		t.Error("a stack with the cells' fits scores differently from one that fits its own")
+	}
+}
+
+type countingSource struct {
+	src  classifiers.FitSource
+	hits atomic.Int64
+}
+
+func (c *countingSource) Fitted(want classifiers.Fingerprint) (classifiers.Pipeline, classifiers.Fingerprint, bool) {
+	p, got, ok := c.src.Fitted(want)
+	if ok {
+		c.hits.Add(1)
+	}
+	return p, got, ok
 }
