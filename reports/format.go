@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
+	"pypimal/results"
 )
 
 // Text shown in the human-readable tables (Markdown, LaTeX, report.md) for
@@ -213,8 +214,8 @@ type cellKey struct {
 
 // index is a validated view of Results.
 type index struct {
-	r        *Results
-	cells    map[cellKey]*Cell
+	r        *results.Results
+	cells    map[cellKey]*results.Cell
 	variants []bool // leaky variants with at least one cell: false first
 	sets     map[string]bool
 	models   map[string]bool
@@ -223,11 +224,11 @@ type index struct {
 // newIndex checks r and indexes its cells: every cell's set and model must
 // be listed in Sets and Models, no cell may appear twice, and names must be
 // unique and non-empty.
-func newIndex(r *Results) (*index, error) {
+func newIndex(r *results.Results) (*index, error) {
 	if r == nil {
 		return nil, errors.New("reports: nil Results")
 	}
-	ix := &index{r: r, cells: make(map[cellKey]*Cell), sets: make(map[string]bool), models: make(map[string]bool)}
+	ix := &index{r: r, cells: make(map[cellKey]*results.Cell), sets: make(map[string]bool), models: make(map[string]bool)}
 	for _, s := range r.Sets {
 		if s == "" || ix.sets[s] {
 			return nil, fmt.Errorf("reports: feature set %q is empty or listed twice", s)
@@ -273,14 +274,14 @@ func newIndex(r *Results) (*index, error) {
 	return ix, nil
 }
 
-func (ix *index) cell(set string, leaky bool, model string) *Cell {
+func (ix *index) cell(set string, leaky bool, model string) *results.Cell {
 	return ix.cells[cellKey{set, leaky, model}]
 }
 
 // ordered returns the cells of one variant in table order: sets, then
 // models, in the order of Sets and Models.
-func (ix *index) ordered(leaky bool) []*Cell {
-	var out []*Cell
+func (ix *index) ordered(leaky bool) []*results.Cell {
+	var out []*results.Cell
 	for _, s := range ix.r.Sets {
 		for _, m := range ix.r.Models {
 			if c := ix.cell(s, leaky, m); c != nil {
@@ -344,7 +345,7 @@ func (ix *index) best(m metric, leaky bool) (float64, bool) {
 
 // isBest reports whether c holds the best CV mean of m in its variant. Ties
 // are all best.
-func (ix *index) isBest(c *Cell, m metric) bool {
+func (ix *index) isBest(c *results.Cell, m metric) bool {
 	b, ok := ix.best(m, c.Leaky)
 	return ok && c.CV.N > 0 && m.cv(c.CV).Mean == b
 }
@@ -352,7 +353,7 @@ func (ix *index) isBest(c *Cell, m metric) bool {
 // cellText is the parts of a table cell: "0.912 ± 0.031" and "0.880".
 // The CV part is Missing without CV; the test part is Missing without a
 // test score.
-func cellText(c *Cell, m metric) (cv, test string) {
+func cellText(c *results.Cell, m metric) (cv, test string) {
 	cv, test = Missing, Missing
 	if c.CV.N > 0 {
 		s := m.cv(c.CV)

@@ -4,42 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"pypimal/results"
 	"strconv"
 	"strings"
 )
 
-// FormShift measures how much the packaging form moves the models' false
-// positives: benign packages as installed trees (the test rows), the same
-// packages re-packed as sdists and as wheels, and real files as published
-// on PyPI.
-type FormShift struct {
-	Set     string   // the feature set report.md shows (all cells are in the CSV)
-	Forms   []string // column names, the installed form first
-	Counts  []int    // benign packages of each form
-	Cells   []FormShiftCell
-	Install []InstallShift
-}
-
-// FormShiftCell is one test-fitted model's false positives on each form,
-// at its own threshold.
-type FormShiftCell struct {
-	Set       string
-	Leaky     bool
-	Model     string
-	Threshold float64
-	FP        []int     // per form
-	FPR       []float64 // per form
-}
-
-// InstallShift counts, per form, the benign packages with a non-zero value
-// of one install-family feature.
-type InstallShift struct {
-	Feature string
-	NonZero []int
-}
-
 // formShiftCSV is form_shift.csv, in long form: one row per cell and form.
-func formShiftCSV(fs *FormShift) ([]byte, error) {
+func formShiftCSV(fs *results.FormShift) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"set", "leaky", "model", "threshold", "form", "packages", "false_positives", "fpr"})

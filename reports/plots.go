@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"pypimal/experiments"
+	"pypimal/results"
 )
 
 // PlotDPI is the resolution of the PNG plots. A plot of W×H inches is
@@ -64,7 +65,7 @@ type PlotFile struct {
 // depend only on r: the SVG has no timestamp and fonts are not embedded
 // (the viewer's Liberation/Arial/Helvetica/Times is used), so a second run
 // writes byte-identical PNG and SVG files.
-func WritePlots(dir string, r *Results) ([]PlotFile, error) {
+func WritePlots(dir string, r *results.Results) ([]PlotFile, error) {
 	ix, err := newIndex(r)
 	if err != nil {
 		return nil, err
@@ -359,7 +360,7 @@ func drawF1BySet(dc draw.Canvas, ix *index, leaky bool) error {
 }
 
 // drawImportance: horizontal bars of mean F1 drop ± std, largest at the top.
-func drawImportance(dc draw.Canvas, r *Results, feats []experiments.Importance, title string) error {
+func drawImportance(dc draw.Canvas, r *results.Results, feats []experiments.Importance, title string) error {
 	n := len(feats)
 	names := make([]string, n)
 	s := barSeries{color: colorAt(0), values: make([]float64, n), errs: make([]float64, n)}
@@ -395,7 +396,7 @@ func drawImportance(dc draw.Canvas, r *Results, feats []experiments.Importance, 
 
 // drawPRCurves: one step curve per Curve, AP in the legend, and the
 // no-skill line at the prevalence when every curve has the same one.
-func drawPRCurves(dc draw.Canvas, r *Results) error {
+func drawPRCurves(dc draw.Canvas, r *results.Results) error {
 	p := plot.New()
 	p.Title.Text = "Precision-recall on the test split"
 	p.X.Label.Text = "recall"
@@ -468,7 +469,7 @@ func drawPRCurves(dc draw.Canvas, r *Results) error {
 
 // drawRules: precision and recall of each detector beside its false
 // positives, on the test split.
-func drawRules(dc draw.Canvas, r *Results) error {
+func drawRules(dc draw.Canvas, r *results.Results) error {
 	n := len(r.Rules)
 	names := make([]string, n)
 	prec := barSeries{name: "precision", color: colorAt(0), values: make([]float64, n), labels: make([]string, n)}

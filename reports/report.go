@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
+	"pypimal/results"
 )
 
 // The paper's split (Samaana et al., SAC 2025), for the dataset table and
@@ -46,7 +47,7 @@ func (f ReportFiles) plot(name string) (PlotFile, bool) {
 
 // WriteAll writes the tables, the plots and report.md of r into dir and
 // returns the files that report.md links to.
-func WriteAll(dir string, r *Results) (ReportFiles, error) {
+func WriteAll(dir string, r *results.Results) (ReportFiles, error) {
 	var files ReportFiles
 	var err error
 	if files.Tables, err = writeTables(dir, r); err != nil {
@@ -76,7 +77,7 @@ func WriteAll(dir string, r *Results) (ReportFiles, error) {
 // known biases and the errors. Plots in files are embedded (PNG, with a
 // link to the SVG); tables in files are linked. The text depends only on r
 // and files.
-func WriteReport(w io.Writer, r *Results, files ReportFiles) error {
+func WriteReport(w io.Writer, r *results.Results, files ReportFiles) error {
 	ix, err := newIndex(r)
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func WriteReport(w io.Writer, r *Results, files ReportFiles) error {
 type reportWriter struct {
 	w     *bufio.Writer
 	ix    *index
-	r     *Results
+	r     *results.Results
 	files ReportFiles
 }
 
@@ -198,8 +199,8 @@ func (rw *reportWriter) dataset() {
 
 // bestBy returns the cells of a variant with the highest value of get
 // (NaN ignored), first in table order on ties.
-func (rw *reportWriter) bestBy(leaky bool, get func(*Cell) float64) *Cell {
-	var best *Cell
+func (rw *reportWriter) bestBy(leaky bool, get func(*results.Cell) float64) *results.Cell {
+	var best *results.Cell
 	for _, c := range rw.ix.ordered(leaky) {
 		v := get(c)
 		if math.IsNaN(v) {
@@ -212,28 +213,28 @@ func (rw *reportWriter) bestBy(leaky bool, get func(*Cell) float64) *Cell {
 	return best
 }
 
-func cvF1(c *Cell) float64 {
+func cvF1(c *results.Cell) float64 {
 	if c.CV.N == 0 {
 		return math.NaN()
 	}
 	return c.CV.F1.Mean
 }
 
-func testF1(c *Cell) float64 {
+func testF1(c *results.Cell) float64 {
 	if c.Test == nil {
 		return math.NaN()
 	}
 	return c.Test.F1
 }
 
-func cvF1Text(c *Cell) string {
+func cvF1Text(c *results.Cell) string {
 	if c.CV.N == 0 {
 		return Missing
 	}
 	return num(c.CV.F1.Mean) + " ± " + num(c.CV.F1.Std)
 }
 
-func testF1Text(c *Cell) string {
+func testF1Text(c *results.Cell) string {
 	if c.Test == nil {
 		return Missing
 	}
@@ -249,7 +250,7 @@ func (rw *reportWriter) headline() {
 	onlyLeaky := !rw.ix.hasVariant(false)
 	rw.p("| | CV F1 | test F1 | feature set | model |\n|---|---:|---:|---|---|\n")
 	rw.p("| paper (Samaana et al., SAC 2025) | %s | %s | | |\n", paperNum(PaperCVF1), paperNum(PaperTestF1))
-	row := func(what string, c *Cell, boldCV bool) {
+	row := func(what string, c *results.Cell, boldCV bool) {
 		if c == nil {
 			rw.p("| %s | %s | %s | | |\n", what, Missing, Missing)
 			return
@@ -342,8 +343,8 @@ func (rw *reportWriter) sideBySide() {
 	rw.p("Best CV F1 per feature set (model in parentheses) and the difference leaky features make.\n\n")
 	rw.p("| Feature set | without leaky | with leaky | difference |\n|---|---:|---:|---:|\n")
 	for _, set := range rw.r.Sets {
-		best := func(leaky bool) *Cell {
-			var b *Cell
+		best := func(leaky bool) *results.Cell {
+			var b *results.Cell
 			for _, m := range rw.r.Models {
 				c := rw.ix.cell(set, leaky, m)
 				if c == nil || math.IsNaN(cvF1(c)) {
@@ -356,7 +357,7 @@ func (rw *reportWriter) sideBySide() {
 			return b
 		}
 		without, with := best(false), best(true)
-		text := func(c *Cell) string {
+		text := func(c *results.Cell) string {
 			if c == nil {
 				return Missing
 			}

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"pypimal/experiments"
+	"pypimal/results"
 )
 
 // -reports.out=DIR also writes the synthetic report there, to look at.
@@ -50,12 +51,12 @@ func testMetrics(f1 float64, fp int) *experiments.Metrics {
 // NaN mean, a missing cell, a cell without a test score, both leaky
 // variants, importance of every kind, curves (one without positives) and
 // rules.
-func synthetic() *Results {
-	r := &Results{
+func synthetic() *results.Results {
+	r := &results.Results{
 		Name:   "paper_small",
 		Config: "experiment: paper_small\nseed: 7\nsets: [metadata, code_text, \"a&b\"]\nnote: \"```\"\n",
 		Seed:   7,
-		Dataset: DatasetSummary{
+		Dataset: results.DatasetSummary{
 			Digest: "sha256:0123abcd", TrainMalicious: 138, TrainBenign: 3479, TestMalicious: 143, TestBenign: 397,
 			Failed: 3, SplitDescription: "paper_split column",
 		},
@@ -74,7 +75,7 @@ func synthetic() *Results {
 				if leaky {
 					v += 0.1
 				}
-				c := Cell{Set: s, Leaky: leaky, Model: m, CV: summary(10, v), Test: testMetrics(v-0.05, 3)}
+				c := results.Cell{Set: s, Leaky: leaky, Model: m, CV: summary(10, v), Test: testMetrics(v-0.05, 3)}
 				if s == "metadata" && m == "svm" {
 					c.Test = nil // no test score
 				}
@@ -99,12 +100,12 @@ func synthetic() *Results {
 		experiments.Importance{Name: "text", Kind: experiments.KindText, Drops: []float64{0.1}, Mean: -0.001, Std: 0.003},
 	)
 	y := []int{1, 1, 0, 0, 1, 0, 0, 0, 1, 0}
-	r.Curves = []Curve{
+	r.Curves = []results.Curve{
 		{Label: "stacking (code_text)", Y: y, Scores: []float64{0.9, 0.8, 0.7, 0.1, 0.6, 0.2, 0.2, 0.05, 0.4, 0.3}},
 		{Label: "rf (code_text)", Y: y, Scores: []float64{0.7, 0.9, 0.2, 0.2, 0.1, 0.6, 0.3, 0.05, 0.8, 0.3}},
 		{Label: "empty", Y: []int{0, 0}, Scores: []float64{0.1, 0.2}},
 	}
-	r.Rules = []RuleScore{
+	r.Rules = []results.RuleScore{
 		{Name: "stacking", Metrics: *testMetrics(0.88, 9)},
 		{Name: "intersection(rf,svm,mlp)", Metrics: *testMetrics(0.80, 2)},
 	}
@@ -113,7 +114,7 @@ func synthetic() *Results {
 		if i%3 == 0 {
 			reason = "limit | size"
 		}
-		r.Errors = append(r.Errors, PackageError{ID: fmt.Sprintf("m%03d", 60-i), Label: "malicious", Reason: reason, Detail: "line1\nline2 *x*"})
+		r.Errors = append(r.Errors, results.PackageError{ID: fmt.Sprintf("m%03d", 60-i), Label: "malicious", Reason: reason, Detail: "line1\nline2 *x*"})
 	}
 	r.BaselinesReport = "baselines/report.md"
 	return r
@@ -152,7 +153,7 @@ func sharedOutput(t *testing.T) (string, ReportFiles) {
 	return shared.dir, shared.files
 }
 
-func writeAll(t *testing.T, r *Results) (string, ReportFiles) {
+func writeAll(t *testing.T, r *results.Results) (string, ReportFiles) {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := WriteAll(dir, r)
@@ -446,8 +447,8 @@ func TestMarkdownTable(t *testing.T) {
 }
 
 func TestBestTies(t *testing.T) {
-	r := &Results{Name: "t", Sets: []string{"a", "b"}, Models: []string{"x"}}
-	r.Cells = []Cell{
+	r := &results.Results{Name: "t", Sets: []string{"a", "b"}, Models: []string{"x"}}
+	r.Cells = []results.Cell{
 		{Set: "a", Model: "x", CV: summary(5, 0.9)},
 		{Set: "b", Model: "x", CV: summary(5, 0.9)},
 	}
@@ -563,19 +564,19 @@ func checkSVG(t *testing.T, path string, wPt, hPt float64) {
 func TestPlotsSkippedWithoutData(t *testing.T) {
 	tests := []struct {
 		name   string
-		edit   func(*Results)
+		edit   func(*results.Results)
 		absent []string
 	}{
-		{"no importance", func(r *Results) { r.Importance = nil }, []string{"importance_top20", "importance_families"}},
-		{"families only", func(r *Results) {
+		{"no importance", func(r *results.Results) { r.Importance = nil }, []string{"importance_top20", "importance_families"}},
+		{"families only", func(r *results.Results) {
 			r.Importance = slices.DeleteFunc(r.Importance, func(f experiments.Importance) bool { return f.Kind == experiments.KindColumn })
 		}, []string{"importance_top20"}},
-		{"no curves", func(r *Results) { r.Curves = nil }, []string{"pr_curves"}},
-		{"no rules", func(r *Results) { r.Rules = nil }, []string{"rules"}},
-		{"no leaky", func(r *Results) {
-			r.Cells = slices.DeleteFunc(r.Cells, func(c Cell) bool { return c.Leaky })
+		{"no curves", func(r *results.Results) { r.Curves = nil }, []string{"pr_curves"}},
+		{"no rules", func(r *results.Results) { r.Rules = nil }, []string{"rules"}},
+		{"no leaky", func(r *results.Results) {
+			r.Cells = slices.DeleteFunc(r.Cells, func(c results.Cell) bool { return c.Leaky })
 		}, []string{"f1_by_set-leaky"}},
-		{"no cells", func(r *Results) { r.Cells = nil }, []string{"f1_by_set", "f1_by_set-leaky"}},
+		{"no cells", func(r *results.Results) { r.Cells = nil }, []string{"f1_by_set", "f1_by_set-leaky"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -705,8 +706,8 @@ func TestReport(t *testing.T) {
 
 func TestReportMinimal(t *testing.T) {
 	// Only leaky cells, no test split, no extras: the report still reads.
-	r := &Results{Name: "tiny", Sets: []string{"all"}, Models: []string{"rf"},
-		Cells: []Cell{{Set: "all", Leaky: true, Model: "rf", CV: summary(3, 0.5)}}}
+	r := &results.Results{Name: "tiny", Sets: []string{"all"}, Models: []string{"rf"},
+		Cells: []results.Cell{{Set: "all", Leaky: true, Model: "rf", CV: summary(3, 0.5)}}}
 	var b bytes.Buffer
 	if err := WriteReport(&b, r, ReportFiles{}); err != nil {
 		t.Fatal(err)
@@ -728,14 +729,14 @@ func TestReportMinimal(t *testing.T) {
 func TestInvalidResults(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(*Results)
+		edit func(*results.Results)
 		want string
 	}{
-		{"unknown set", func(r *Results) { r.Cells[0].Set = "nope" }, "not in Sets"},
-		{"unknown model", func(r *Results) { r.Cells[0].Model = "nope" }, "not in Models"},
-		{"duplicate cell", func(r *Results) { r.Cells = append(r.Cells, r.Cells[0]) }, "given twice"},
-		{"duplicate set", func(r *Results) { r.Sets = append(r.Sets, "metadata") }, "listed twice"},
-		{"curve lengths", func(r *Results) { r.Curves[0].Scores = r.Curves[0].Scores[1:] }, "labels but"},
+		{"unknown set", func(r *results.Results) { r.Cells[0].Set = "nope" }, "not in Sets"},
+		{"unknown model", func(r *results.Results) { r.Cells[0].Model = "nope" }, "not in Models"},
+		{"duplicate cell", func(r *results.Results) { r.Cells = append(r.Cells, r.Cells[0]) }, "given twice"},
+		{"duplicate set", func(r *results.Results) { r.Sets = append(r.Sets, "metadata") }, "listed twice"},
+		{"curve lengths", func(r *results.Results) { r.Curves[0].Scores = r.Curves[0].Scores[1:] }, "labels but"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -748,7 +749,7 @@ func TestInvalidResults(t *testing.T) {
 		})
 	}
 	if _, err := WritePlots(t.TempDir(), nil); err == nil {
-		t.Error("nil Results accepted")
+		t.Error("nil results.Results accepted")
 	}
 }
 
@@ -786,11 +787,11 @@ func TestFormatting(t *testing.T) {
 func TestPRCurvesNoSkillLine(t *testing.T) {
 	tests := []struct {
 		name   string
-		curves func([]Curve) []Curve
+		curves func([]results.Curve) []results.Curve
 		want   bool
 	}{
-		{"same prevalence", func(c []Curve) []Curve { return c[:2] }, true},
-		{"a curve without positives", func(c []Curve) []Curve { return c }, false},
+		{"same prevalence", func(c []results.Curve) []results.Curve { return c[:2] }, true},
+		{"a curve without positives", func(c []results.Curve) []results.Curve { return c }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -818,15 +819,15 @@ func TestPRCurvesNoSkillLine(t *testing.T) {
 
 func TestFormShift(t *testing.T) {
 	r := synthetic()
-	r.FormShift = &FormShift{
+	r.FormShift = &results.FormShift{
 		Set:    "all",
 		Forms:  []string{"installed", "sdist (re-packed)", "PyPI sdist (real)"},
 		Counts: []int{397, 396, 56},
-		Cells: []FormShiftCell{
+		Cells: []results.FormShiftCell{
 			{Set: "all", Model: "rf", Threshold: 0.5, FP: []int{2, 2, 5}, FPR: []float64{2.0 / 397, 2.0 / 396, 5.0 / 56}},
 			{Set: "all", Leaky: true, Model: "rf", Threshold: 0.5, FP: []int{1, 300, 40}, FPR: []float64{1.0 / 397, 300.0 / 396, 40.0 / 56}},
 		},
-		Install: []InstallShift{{Feature: "install_network", NonZero: []int{0, 0, 3}}},
+		Install: []results.InstallShift{{Feature: "install_network", NonZero: []int{0, 0, 3}}},
 	}
 	dir, _ := writeAll(t, r)
 	rows := readCSV(t, filepath.Join(dir, "form_shift.csv"))

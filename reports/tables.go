@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
+	"pypimal/results"
 )
 
 // WriteTables writes the tables of r into dir (created if needed):
@@ -48,14 +49,14 @@ import (
 // set, names escaped, the best CV cell in \textbf.
 //
 // Output depends only on r: the same Results give byte-identical files.
-func WriteTables(dir string, r *Results) error {
+func WriteTables(dir string, r *results.Results) error {
 	_, err := writeTables(dir, r)
 	return err
 }
 
 // writeTables is WriteTables, also returning the names of the files written
 // in the order written.
-func writeTables(dir string, r *Results) ([]string, error) {
+func writeTables(dir string, r *results.Results) ([]string, error) {
 	ix, err := newIndex(r)
 	if err != nil {
 		return nil, err
@@ -260,7 +261,7 @@ func metricCSV(ix *index, m metric, leaky bool) ([]byte, error) {
 }
 
 // cvNum is a CV statistic for a CSV: empty when the cell has no CV.
-func cvNum(c *Cell, v float64) string {
+func cvNum(c *results.Cell, v float64) string {
 	if c.CV.N == 0 {
 		return ""
 	}
@@ -307,16 +308,16 @@ func summaryCSV(ix *index) ([]byte, error) {
 }
 
 // sortedErrors returns r's errors ordered by reason, then id.
-func sortedErrors(r *Results) []PackageError {
+func sortedErrors(r *results.Results) []results.PackageError {
 	errs := slices.Clone(r.Errors)
-	slices.SortStableFunc(errs, func(a, b PackageError) int {
+	slices.SortStableFunc(errs, func(a, b results.PackageError) int {
 		return cmp.Or(cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.ID, b.ID))
 	})
 	return errs
 }
 
 // errorsCSV is errors.csv: id,label,reason,detail, ordered by reason then id.
-func errorsCSV(r *Results) ([]byte, error) {
+func errorsCSV(r *results.Results) ([]byte, error) {
 	rows := [][]string{{"id", "label", "reason", "detail"}}
 	for _, e := range sortedErrors(r) {
 		rows = append(rows, []string{e.ID, e.Label, e.Reason, e.Detail})
@@ -327,7 +328,7 @@ func errorsCSV(r *Results) ([]byte, error) {
 // importanceCSV is importance.csv: one row per feature scored, in Results
 // order (columns, then groups, then text), with the model and set it was
 // computed for.
-func importanceCSV(r *Results) ([]byte, error) {
+func importanceCSV(r *results.Results) ([]byte, error) {
 	rows := [][]string{{"model", "set", "leaky", "name", "kind", "n_columns", "repeats", "mean_drop", "std_drop"}}
 	for _, f := range r.Importance {
 		rows = append(rows, []string{r.ImportanceModel, r.ImportanceSet, strconv.FormatBool(r.ImportanceLeaky),
@@ -337,7 +338,7 @@ func importanceCSV(r *Results) ([]byte, error) {
 }
 
 // rulesCSV is rules.csv: each detector's scores on the test split.
-func rulesCSV(r *Results) ([]byte, error) {
+func rulesCSV(r *results.Results) ([]byte, error) {
 	rows := [][]string{{"detector", "precision", "recall", "f1", "fpr", "accuracy", "mcc", "tp", "fp", "tn", "fn"}}
 	for _, rs := range r.Rules {
 		m := rs.Metrics
@@ -349,7 +350,7 @@ func rulesCSV(r *Results) ([]byte, error) {
 
 // importanceOf returns the features of the given kinds, sorted by mean drop
 // (highest first; NaN last), then name.
-func importanceOf(r *Results, kinds ...string) []experiments.Importance {
+func importanceOf(r *results.Results, kinds ...string) []experiments.Importance {
 	var out []experiments.Importance
 	for _, f := range r.Importance {
 		if slices.Contains(kinds, f.Kind) {

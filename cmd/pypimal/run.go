@@ -3,16 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"pypimal/experiments"
 	"pypimal/experiments/runner"
+	"pypimal/harness"
 	"pypimal/reports"
+	"pypimal/results"
 )
 
 func newRunCmd(v *viper.Viper) *cobra.Command {
@@ -73,50 +73,20 @@ func runOptions(v *viper.Viper, cfg *experiments.Config, w io.Writer) runner.Opt
 }
 
 func runExperiment(cmd *cobra.Command, v *viper.Viper, cfg *experiments.Config) error {
-	w := cmd.OutOrStdout()
-	started := time.Now()
-	opt := runOptions(v, cfg, cmd.ErrOrStderr())
-	if _, err := os.Stat(filepath.Join(opt.DataDir, "manifest.csv")); err != nil {
-		return fmt.Errorf("dataset folder %s: %w", opt.DataDir, err)
-	}
-	out, err := runner.Run(cmd.Context(), cfg, opt)
+	out, err := harness.Run(cmd.Context(), cfg, runOptions(v, cfg, cmd.ErrOrStderr()))
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	var tools map[string]string
-	if cfg.Baselines.Enabled {
-		rel, t, err := runBaselines(cmd.Context(), cfg, opt, out)
-		if err != nil {
-			return err
-		}
-		tools = t
-		out.Results.BaselinesReport = rel
-		out.Timings["baselines"] = time.Since(t0).Seconds()
-		t0 = time.Now()
-	}
-	files, err := reports.WriteAll(opt.OutDir, out.Results)
-	if err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	out.Timings["reports"] = time.Since(t0).Seconds()
-	out.Timings["total"] = time.Since(started).Seconds()
-	info := runner.NewRunInfo(cfg, opt, out, started)
-	for k, val := range tools {
-		info.Tools[k] = val
-	}
-	if err := info.Write(opt.OutDir); err != nil {
-		return fmt.Errorf("run.json: %w", err)
-	}
-	fmt.Fprintf(w, "%s: %d tables, %d plots, report %s (%.0fs)\n", cfg.Name, len(files.Tables), len(files.Plots),
-		filepath.Join(opt.OutDir, "report.md"), out.Timings["total"])
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s: %d tables, %d plots, report %s (%.0fs)\n", cfg.Name, len(out.Files.Tables), len(out.Files.Plots),
+		out.Report, out.Timings["total"])
 	printHeadline(w, out.Results)
 	return nil
 }
 
 // printHeadline prints the best cells without leaky features.
-func printHeadline(w io.Writer, r *reports.Results) {
-	var bestCV, bestTest *reports.Cell
+func printHeadline(w io.Writer, r *results.Results) {
+	var bestCV, bestTest *results.Cell
 	for i := range r.Cells {
 		c := &r.Cells[i]
 		if c.Leaky {

@@ -22,7 +22,7 @@ import (
 	"pypimal/experiments"
 	"pypimal/featuresets"
 	"pypimal/internal/pool"
-	"pypimal/reports"
+	"pypimal/results"
 )
 
 // grid runs cells: one (feature set, leaky, model) each.
@@ -150,8 +150,8 @@ type cellResult struct {
 	ShiftScores [][]float64 `json:",omitempty"`
 }
 
-func (c *cellResult) reportCell() reports.Cell {
-	return reports.Cell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, CV: experiments.Summarize(c.Folds), Test: c.Test}
+func (c *cellResult) reportCell() results.Cell {
+	return results.Cell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, CV: experiments.Summarize(c.Folds), Test: c.Test}
 }
 
 // CellVersion changes whenever the models or the protocol change in a way
@@ -366,7 +366,7 @@ func writePredictions(w io.Writer, preds []prediction) error {
 
 // rules compares, on the importance feature set, the stacking ensemble,
 // the intersection rule and the intersection's members on the test rows.
-func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleScore, error) {
+func (g *grid) rules(ctx context.Context, preds []prediction) ([]results.RuleScore, error) {
 	set, leaky := g.cfg.Importance.Set, g.cfg.Importance.Leaky
 	scoresOf := func(model string) ([]float64, float64) {
 		var s []float64
@@ -379,7 +379,7 @@ func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleSco
 		}
 		return s, th
 	}
-	var out []reports.RuleScore
+	var out []results.RuleScore
 	add := func(name, model string) error {
 		s, th := scoresOf(model)
 		if s == nil {
@@ -394,7 +394,7 @@ func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleSco
 		if err != nil {
 			return err
 		}
-		out = append(out, reports.RuleScore{Name: name, Metrics: m})
+		out = append(out, results.RuleScore{Name: name, Metrics: m})
 		return nil
 	}
 	if slices.Contains(g.cfg.Models, experiments.ModelStacking) {
@@ -423,7 +423,7 @@ func (g *grid) rules(ctx context.Context, preds []prediction) ([]reports.RuleSco
 // importance fits the configured model on the training rows and measures
 // the F1 drop on the test rows (training rows when there is no test split)
 // when each feature, each family, and the text vocabulary is shuffled.
-func (g *grid) importance(ctx context.Context, res *reports.Results) error {
+func (g *grid) importance(ctx context.Context, res *results.Results) error {
 	ic := g.cfg.Importance
 	set, _ := g.cfg.FeatureSet(ic.Set) // there: the config is validated
 	sel, err := set.Resolve(g.train.Table.Features, ic.Leaky)

@@ -12,7 +12,7 @@ import (
 	"pypimal/dataset"
 	"pypimal/experiments"
 	"pypimal/featuresets"
-	"pypimal/reports"
+	"pypimal/results"
 )
 
 // shiftSet is one form of benign packages that every test fit also scores.
@@ -95,8 +95,8 @@ func formShiftSets(ctx context.Context, cfg *experiments.Config, opt Options, al
 
 // formShift turns the cells' scores of every form into the report's table:
 // the false-positive rate of each test-fitted model at its threshold.
-func formShift(test *Split, shift []shiftSet, cells []*cellResult) (*reports.FormShift, error) {
-	fs := &reports.FormShift{Forms: []string{shiftInstalled}}
+func formShift(test *Split, shift []shiftSet, cells []*cellResult) (*results.FormShift, error) {
+	fs := &results.FormShift{Forms: []string{shiftInstalled}}
 	var benign []int
 	for i, y := range test.Labels {
 		if y == 0 {
@@ -112,7 +112,7 @@ func formShift(test *Split, shift []shiftSet, cells []*cellResult) (*reports.For
 		if c.TestScores == nil || len(c.ShiftScores) != len(shift) {
 			continue
 		}
-		row := reports.FormShiftCell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, Threshold: c.Threshold}
+		row := results.FormShiftCell{Set: c.Set, Leaky: c.Leaky, Model: c.Model, Threshold: c.Threshold}
 		scores := make([]float64, len(benign))
 		for j, i := range benign {
 			scores[j] = c.TestScores[i]
@@ -135,7 +135,7 @@ func formShift(test *Split, shift []shiftSet, cells []*cellResult) (*reports.For
 		if f.Family != featuresets.Install || f.Leaky {
 			continue
 		}
-		is := reports.InstallShift{Feature: f.Name}
+		is := results.InstallShift{Feature: f.Name}
 		for _, rows := range forms {
 			n := 0
 			for _, r := range rows {

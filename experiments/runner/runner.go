@@ -1,10 +1,11 @@
 // Package runner runs one experiment end to end: split the manifest,
 // extract (or fetch cached) features, cross-validate every feature set ×
 // model, fit on the training rows and score the test rows, rank features by
-// permutation importance, and hand the results to reports.
+// permutation importance, and return the results (package results) that
+// reports renders.
 //
-// It sits above experiments (protocol), featuresets and reports so that
-// none of those needs to know about the others.
+// It sits above experiments (protocol) and featuresets, so that neither
+// needs to know about the other; cmd hands its results to reports.
 package runner
 
 import (
@@ -23,7 +24,7 @@ import (
 	"pypimal/dataset"
 	"pypimal/experiments"
 	"pypimal/featuresets"
-	"pypimal/reports"
+	"pypimal/results"
 )
 
 // Options are run-time settings that are not part of the experiment.
@@ -41,7 +42,7 @@ type Options struct {
 // Outcome is what Run produced, with timings kept apart from the results
 // so that the results files stay byte-identical across runs.
 type Outcome struct {
-	Results *reports.Results
+	Results *results.Results
 	Timings map[string]float64 // seconds per step
 	Train   *Split
 	Test    *Split
@@ -135,13 +136,13 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		logf("form shift: %s in %.1fs", shiftSummary(shift), timings["form_shift_features"])
 	}
 
-	res := &reports.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
+	res := &results.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
 	if y, err := configYAML(cfg); err == nil {
 		res.Config = y
 	}
 	res.Dataset = datasetSummary(train, test, all, len(extractErrs))
 	for _, e := range extractErrs {
-		res.Errors = append(res.Errors, reports.PackageError{ID: e.ID, Label: e.Label, Reason: e.Reason, Detail: e.Detail})
+		res.Errors = append(res.Errors, results.PackageError{ID: e.ID, Label: e.Label, Reason: e.Reason, Detail: e.Detail})
 	}
 	for _, s := range cfg.FeatureSets {
 		res.Sets = append(res.Sets, s.Name)
@@ -184,7 +185,7 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 						model: model, score: s, threshold: c.Threshold})
 				}
 				if len(c.TestScores) > 0 && set.Name == cfg.Importance.Set && leaky == cfg.Importance.Leaky {
-					res.Curves = append(res.Curves, reports.Curve{Label: fmt.Sprintf("%s (%s)", model, set.Name),
+					res.Curves = append(res.Curves, results.Curve{Label: fmt.Sprintf("%s (%s)", model, set.Name),
 						Y: test.Labels, Scores: c.TestScores})
 				}
 			}
@@ -272,12 +273,12 @@ func label(l string) int {
 	return 0
 }
 
-func datasetSummary(train, test *Split, used []dataset.Row, failed int) reports.DatasetSummary {
+func datasetSummary(train, test *Split, used []dataset.Row, failed int) results.DatasetSummary {
 	h := sha256.New()
 	for _, r := range used {
 		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
 	}
-	s := reports.DatasetSummary{Digest: hex.EncodeToString(h.Sum(nil)), Failed: failed}
+	s := results.DatasetSummary{Digest: hex.EncodeToString(h.Sum(nil)), Failed: failed}
 	for _, y := range train.Labels {
 		if y == 1 {
 			s.TrainMalicious++
