@@ -67,10 +67,12 @@ type GitCLI struct{}
 // FetchOptions configure Fetch.
 type FetchOptions struct {
 	Manifest    string // manifest.csv to rebuild
-	MalRegistry string // local clone of pypi_malregistry; empty fails its rows
+	MalRegistry string // clone of pypi_malregistry, or a git URL to clone; empty fails its rows
 	// Repos holds clones of the repositories named by pypi-published rows,
-	// as Repos/<owner>/<repo> (bare or not); empty, or a missing clone,
-	// fails those rows.
+	// as Repos/<owner>/<repo> (bare or not), or is a URL prefix to clone
+	// them from (prefix/<owner>/<repo>); empty, or a missing clone, fails
+	// those rows. Clones from URLs are bare and blobless, made inside Out
+	// and removed when Fetch returns.
 	Repos      string
 	Out        string // data folder to fill; created if missing
 	Workers    int    // rows fetched at once; default 4
@@ -125,6 +127,11 @@ func Fetch(ctx context.Context, opt FetchOptions) (FetchReport, error) {
 	var rep FetchReport
 	if opt.Manifest == "" || opt.Out == "" {
 		return rep, errors.New("fetch: FetchOptions.Manifest and Out are required")
+	}
+	opt, cleanup, err := cloneRemotes(ctx, opt)
+	defer cleanup()
+	if err != nil {
+		return rep, err
 	}
 	raw, err := os.ReadFile(opt.Manifest)
 	if err != nil {

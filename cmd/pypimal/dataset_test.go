@@ -183,8 +183,8 @@ func TestIsGitURL(t *testing.T) {
 		"clones/a@b:c/x":                                 false,
 		"":                                               false,
 	} {
-		if got := isGitURL(s); got != want {
-			t.Errorf("isGitURL(%q) = %v, want %v", s, got, want)
+		if got := dataset.IsGitURL(s); got != want {
+			t.Errorf("IsGitURL(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"text/tabwriter"
 	"time"
 
@@ -120,21 +119,8 @@ func configRows(v *viper.Viper, path string) (string, []dataset.Row, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("dataset folder %s: %w", dir, err)
 	}
-	train, test, err := cfg.Split.Sides(all)
-	if err != nil {
-		return "", nil, err
-	}
-	inSplit := map[string]bool{}
-	for _, r := range append(train, test...) {
-		inSplit[r.ID] = true
-	}
-	var rows []dataset.Row
-	for _, r := range all {
-		if inSplit[r.ID] {
-			rows = append(rows, r)
-		}
-	}
-	return dir, rows, nil
+	rows, err := cfg.Split.Used(all)
+	return dir, rows, err
 }
 
 func runExtract(ctx context.Context, w io.Writer, v *viper.Viper, out, config string) error {
@@ -178,61 +164,20 @@ func runAudit(ctx context.Context, w io.Writer, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
-	y := make([]int, len(t.Rows))
-	for i, r := range t.Rows {
-		if r.Label == dataset.Malicious {
-			y[i] = 1
-		}
+	audit, err := experiments.Audit(t)
+	if err != nil {
+		return err
 	}
-	type line struct {
-		f              featuresets.Feature
-		mal, ben, auc  float64
-		nonzeroM, nonZ float64
-	}
-	var lines []line
-	for j, f := range t.Features {
-		col := make([]float64, len(t.Rows))
-		var sm, sb, nm, nb, zm, zb float64
-		for i, r := range t.Rows {
-			col[i] = r.Values[j]
-			if y[i] == 1 {
-				sm += r.Values[j]
-				nm++
-				if r.Values[j] != 0 {
-					zm++
-				}
-			} else {
-				sb += r.Values[j]
-				nb++
-				if r.Values[j] != 0 {
-					zb++
-				}
-			}
-		}
-		auc, err := experiments.ROCAUC(y, col)
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", f.Name, err)
-		}
-		lines = append(lines, line{f, sm / nm, sb / nb, auc, zm / nm, zb / nb})
-	}
-	// Most separating first: |AUC − 0.5| descending.
-	sort.SliceStable(lines, func(a, b int) bool { return abs(lines[a].auc-0.5) > abs(lines[b].auc-0.5) })
 	fmt.Fprintf(w, "%d packages (%d failed); ROC-AUC of each feature alone (1 = higher in malware, 0 = higher in benign)\n\n", len(t.Rows), len(errs))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "feature\tfamily\tleaky\tmean malicious\tmean benign\tnon-zero mal\tnon-zero ben\tROC-AUC")
-	for _, l := range lines {
+	for _, a := range audit {
 		leaky := ""
-		if l.f.Leaky {
+		if a.Feature.Leaky {
 			leaky = "leaky"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%.0f%%\t%.0f%%\t%.3f\n", l.f.Name, l.f.Family, leaky, l.mal, l.ben, 100*l.nonzeroM, 100*l.nonZ, l.auc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.4g\t%.0f%%\t%.0f%%\t%.3f\n", a.Feature.Name, a.Feature.Family, leaky,
+			a.MeanMalicious, a.MeanBenign, 100*a.NonZeroMalicious, 100*a.NonZeroBenign, a.ROCAUC)
 	}
 	return tw.Flush()
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
