@@ -126,44 +126,12 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	var oofScores []float64
-	var oofY []int
-	var oofForm []string
-	for _, rep := range cv.OOF {
-		for i, s := range rep {
-			if !math.IsNaN(s) {
-				oofScores = append(oofScores, s)
-				oofY = append(oofY, cvY[i])
-				oofForm = append(oofForm, formOf[i])
-			}
-		}
-	}
-	th, err := ChooseThreshold(oofY, oofScores, tc.TargetFPR)
+	th, cvs, err := oofThreshold(cfg, cv, cvY, formOf, defThreshold)
 	if err != nil {
-		return nil, fmt.Errorf("train: threshold: %w", err)
-	}
-	th.ModelDefault = defThreshold
-	if th.OOF, err = rates(oofY, oofScores, th.Value); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if th.OOFDefault, err = rates(oofY, oofScores, defThreshold); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if th.Forms, err = formRates(oofY, oofScores, oofForm, th.Value); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
 	for _, f := range th.Forms {
 		logf("out-of-fold false positives at the threshold, %s: %d of %d (%.4f)", f.Form, f.FP, f.Benign, f.FPR)
-	}
-	sum := experiments.Summarize(cv.Metrics())
-	cvs := CVScores{K: cfg.CV.K, Repeats: cfg.CV.Repeats, Group: cfg.CV.Group,
-		F1Mean: finite(sum.F1.Mean), F1Std: finite(sum.F1.Std), Precision: finite(sum.Precision.Mean),
-		Recall: finite(sum.Recall.Mean), FPR: finite(sum.FPR.Mean)}
-	if v, err := experiments.ROCAUC(oofY, oofScores); err == nil {
-		cvs.ROCAUC = v
-	}
-	if v, err := experiments.AveragePrecision(oofY, oofScores); err == nil {
-		cvs.PRAUC = v
 	}
 	logf("cross-validation (%d folds): F1 %.3f ± %.3f at the model's threshold %g (%.0fs)",
 		len(cv.Metrics()), cvs.F1Mean, cvs.F1Std, defThreshold, time.Since(t0).Seconds())
@@ -182,11 +150,28 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	}
 	logf("fit on %d rows (%.0fs)", len(y), time.Since(t0).Seconds())
 
+	m, err := newModel(cfg, set, sel, built, th, p, pj, trained, y)
+	if err != nil {
+		return nil, err
+	}
+	m.Training = Training{
+		Created: start.UTC().Format(time.RFC3339), DatasetDigest: digest(trainRows), Config: m.Training.Config,
+		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
+		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
+	}
+	return m, nil
+}
+
+// newModel assembles the model file of pipeline p (stored as pj), fitted on
+// the training rows with labels y; Training is left to Train but for the
+// config.
+func newModel(cfg *experiments.Config, set featuresets.Set, sel featuresets.Selection, built experiments.Built,
+	th Threshold, p classifiers.Pipeline, pj []byte, trained []featuresets.TableRow, y []int) (*Model, error) {
 	names := featuresets.Names()
 	m := &Model{
 		Kind: fileKind, Format: FormatVersion, PypimalVersion: Version(), ExtractorVersion: featuresets.ExtractorVersion,
-		Features: names, Set: set, Leaky: tc.Leaky, Columns: slices.Clone(sel.Columns), Text: sel.Text,
-		Model: tc.Model, ScoreKind: string(built.Score), Threshold: th, Members: built.Members,
+		Features: names, Set: set, Leaky: cfg.Train.Leaky, Columns: slices.Clone(sel.Columns), Text: sel.Text,
+		Model: cfg.Train.Model, ScoreKind: string(built.Score), Threshold: th, Members: built.Members,
 		BenignMedians: benignMedians(trained, y, sel.Columns),
 		PipelineJSON:  pj, pipe: p,
 	}
@@ -201,12 +186,51 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	if err != nil {
 		return nil, fmt.Errorf("train: config: %w", err)
 	}
-	m.Training = Training{
-		Created: start.UTC().Format(time.RFC3339), DatasetDigest: digest(trainRows), Config: string(cfgYAML),
-		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
-		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
-	}
+	m.Training.Config = string(cfgYAML)
 	return m, nil
+}
+
+// oofThreshold chooses the decision threshold on the out-of-fold scores of
+// cv (every repeat pooled; rows never scored are skipped), with its rates
+// there, overall and per form, and summarises the cross-validation.
+func oofThreshold(cfg *experiments.Config, cv experiments.CVResult, y []int, formOf []string, defThreshold float64) (Threshold, CVScores, error) {
+	var oofScores []float64
+	var oofY []int
+	var oofForm []string
+	for _, rep := range cv.OOF {
+		for i, s := range rep {
+			if !math.IsNaN(s) {
+				oofScores = append(oofScores, s)
+				oofY = append(oofY, y[i])
+				oofForm = append(oofForm, formOf[i])
+			}
+		}
+	}
+	th, err := ChooseThreshold(oofY, oofScores, cfg.Train.TargetFPR)
+	if err != nil {
+		return Threshold{}, CVScores{}, fmt.Errorf("train: threshold: %w", err)
+	}
+	th.ModelDefault = defThreshold
+	if th.OOF, err = rates(oofY, oofScores, th.Value); err != nil {
+		return Threshold{}, CVScores{}, fmt.Errorf("train: %w", err)
+	}
+	if th.OOFDefault, err = rates(oofY, oofScores, defThreshold); err != nil {
+		return Threshold{}, CVScores{}, fmt.Errorf("train: %w", err)
+	}
+	if th.Forms, err = formRates(oofY, oofScores, oofForm, th.Value); err != nil {
+		return Threshold{}, CVScores{}, fmt.Errorf("train: %w", err)
+	}
+	sum := experiments.Summarize(cv.Metrics())
+	cvs := CVScores{K: cfg.CV.K, Repeats: cfg.CV.Repeats, Group: cfg.CV.Group,
+		F1Mean: finite(sum.F1.Mean), F1Std: finite(sum.F1.Std), Precision: finite(sum.Precision.Mean),
+		Recall: finite(sum.Recall.Mean), FPR: finite(sum.FPR.Mean)}
+	if v, err := experiments.ROCAUC(oofY, oofScores); err == nil {
+		cvs.ROCAUC = v
+	}
+	if v, err := experiments.AveragePrecision(oofY, oofScores); err == nil {
+		cvs.PRAUC = v
+	}
+	return th, cvs, nil
 }
 
 // Threshold.Forms names the training rows as they are: Debian's installed
