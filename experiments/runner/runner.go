@@ -166,30 +166,9 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 	t0 = time.Now()
 	g := &grid{cfg: cfg, train: train, test: test, folds: folds, cellDir: filepath.Join(opt.OutDir, "cells"),
 		digest: res.Dataset.Digest, logf: logf, shift: shift, shiftKey: shiftDigest(shift)}
-	var preds []prediction
-	var cells []*cellResult
-	for _, leaky := range cfg.Leaky {
-		for _, set := range cfg.FeatureSets {
-			for _, model := range cfg.Models {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				c, err := g.cell(ctx, set, leaky, model)
-				if err != nil {
-					return nil, fmt.Errorf("run: %s/%s (leaky %v): %w", set.Name, model, leaky, err)
-				}
-				res.Cells = append(res.Cells, c.reportCell())
-				cells = append(cells, c)
-				for i, s := range c.TestScores {
-					preds = append(preds, prediction{id: test.Rows[i].ID, label: test.Labels[i], set: set.Name, leaky: leaky,
-						model: model, score: s, threshold: c.Threshold})
-				}
-				if len(c.TestScores) > 0 && set.Name == cfg.Importance.Set && leaky == cfg.Importance.Leaky {
-					res.Curves = append(res.Curves, results.Curve{Label: fmt.Sprintf("%s (%s)", model, set.Name),
-						Y: test.Labels, Scores: c.TestScores})
-				}
-			}
-		}
+	preds, cells, err := g.cells(ctx, res)
+	if err != nil {
+		return nil, err
 	}
 	timings["grid"] = time.Since(t0).Seconds()
 	if len(shift) > 0 {
@@ -230,6 +209,37 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 	}
 	timings["total"] = time.Since(start).Seconds()
 	return &Outcome{Results: res, Timings: timings, Train: train, Test: test, preds: preds}, nil
+}
+
+// cells runs every cell of the grid (leaky variant × feature set × model),
+// adding them to res, and returns the test predictions and the cells.
+func (g *grid) cells(ctx context.Context, res *results.Results) ([]prediction, []*cellResult, error) {
+	var preds []prediction
+	var cells []*cellResult
+	for _, leaky := range g.cfg.Leaky {
+		for _, set := range g.cfg.FeatureSets {
+			for _, model := range g.cfg.Models {
+				if err := ctx.Err(); err != nil {
+					return nil, nil, err
+				}
+				c, err := g.cell(ctx, set, leaky, model)
+				if err != nil {
+					return nil, nil, fmt.Errorf("run: %s/%s (leaky %v): %w", set.Name, model, leaky, err)
+				}
+				res.Cells = append(res.Cells, c.reportCell())
+				cells = append(cells, c)
+				for i, s := range c.TestScores {
+					preds = append(preds, prediction{id: g.test.Rows[i].ID, label: g.test.Labels[i], set: set.Name, leaky: leaky,
+						model: model, score: s, threshold: c.Threshold})
+				}
+				if len(c.TestScores) > 0 && set.Name == g.cfg.Importance.Set && leaky == g.cfg.Importance.Leaky {
+					res.Curves = append(res.Curves, results.Curve{Label: fmt.Sprintf("%s (%s)", model, set.Name),
+						Y: g.test.Labels, Scores: c.TestScores})
+				}
+			}
+		}
+	}
+	return preds, cells, nil
 }
 
 func checkClasses(side string, y []int) error {
