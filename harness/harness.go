@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"pypimal/experiments"
+	"pypimal/experiments/results"
 	"pypimal/experiments/runner"
 	"pypimal/reports"
-	"pypimal/results"
 )
 
 // Outcome is what Run wrote.

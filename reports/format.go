@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
-	"pypimal/results"
+	"pypimal/experiments/results"
 )
 
 // Text shown in the human-readable tables (Markdown, LaTeX, report.md) for

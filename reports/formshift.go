@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"pypimal/results"
+	"pypimal/experiments/results"
 	"strconv"
 	"strings"
 )

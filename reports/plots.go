@@ -19,7 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"pypimal/experiments"
-	"pypimal/results"
+	"pypimal/experiments/results"
 )
 
 // PlotDPI is the resolution of the PNG plots. A plot of W×H inches is

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
-	"pypimal/results"
+	"pypimal/experiments/results"
 )
 
 // The paper's split (Samaana et al., SAC 2025), for the dataset table and

@@ -18,7 +18,7 @@ import (
 	"testing"
 
 	"pypimal/experiments"
-	"pypimal/results"
+	"pypimal/experiments/results"
 )
 
 // -reports.out=DIR also writes the synthetic report there, to look at.

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"pypimal/experiments"
-	"pypimal/results"
+	"pypimal/experiments/results"
 )
 
 // WriteTables writes the tables of r into dir (created if needed):

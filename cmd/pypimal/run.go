@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/viper"
 
 	"pypimal/experiments"
+	"pypimal/experiments/results"
 	"pypimal/experiments/runner"
 	"pypimal/harness"
 	"pypimal/reports"
-	"pypimal/results"
 )
 
 func newRunCmd(v *viper.Viper) *cobra.Command {

@@ -20,9 +20,9 @@ import (
 
 	"pypimal/classifiers"
 	"pypimal/experiments"
+	"pypimal/experiments/results"
 	"pypimal/featuresets"
 	"pypimal/internal/pool"
-	"pypimal/results"
 )
 
 // grid runs cells: one (feature set, leaky, model) each.

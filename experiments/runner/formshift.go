@@ -11,8 +11,8 @@ import (
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/results"
 	"pypimal/featuresets"
-	"pypimal/results"
 )
 
 // shiftSet is one form of benign packages that every test fit also scores.

@@ -23,8 +23,8 @@ import (
 
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/results"
 	"pypimal/featuresets"
-	"pypimal/results"
 )
 
 // Options are run-time settings that are not part of the experiment.
