@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/experiments/runner"
 	"pypimal/reports"
 )
@@ -160,5 +161,5 @@ func loadExperiment(cmd *cobra.Command, v *viper.Viper, args []string, overrides
 			overrides[key] = v.GetDuration(key).String()
 		}
 	}
-	return experiments.LoadConfig(path, overrides)
+	return configfile.Load(path, overrides)
 }
