@@ -2,6 +2,8 @@
 GO      ?= go
 BIN     := bin/pypimal
 FUZZTIME ?= 10s
+# staticcheck v0.8.2 (.ci/run installs it): from PATH, else where `go install` puts it.
+STATICCHECK ?= $(firstword $(shell command -v staticcheck) $(wildcard $(shell $(GO) env GOBIN)/staticcheck) $(shell $(GO) env GOPATH)/bin/staticcheck)
 
 .PHONY: run build build-beam test test-beam test-short bench lint lint-beam fuzz docs clean
 
@@ -33,14 +35,18 @@ test-short:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x ./... | grep -E '^(Benchmark|pkg:|ok|FAIL)'
 
+# gofmt, vet, staticcheck, and go mod tidy would change nothing in go.mod and go.sum.
 lint: lint-beam
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(STATICCHECK) ./...
 
-# vet, and go mod tidy would change nothing in beam/go.mod and go.sum.
+# The same for the Beam module (its own go.mod).
 lint-beam:
 	cd beam && $(GO) vet ./...
 	cd beam && $(GO) mod tidy -diff
+	cd beam && $(STATICCHECK) ./...
 
 # Runs every fuzz target briefly (FUZZTIME each).
 fuzz:

@@ -231,13 +231,13 @@ static void NAME(T *d, T *gb1, const T *hid, const T *out, const T *w2, int b, i
 PYPIMAL_RELU_BACK(pypimal_relu_back, double)
 PYPIMAL_RELU_BACK(pypimal_relu_back32, float)
 
-// One Adam update of n parameters: the expressions of the Go loop it
-// replaced, in the same order, each operation rounded on its own (ISO C
-// mode contracts nothing), so the bits are the same. c1 and c2 are 1-b1
+// One Adam update of n parameters: the expressions of the Go reference
+// loop (TestAdamBitIdentical), in the same order, each operation rounded on
+// its own (ISO C mode contracts nothing), so the bits are the same. c1 and c2 are 1-b1
 // and 1-b2, computed by the caller in float64 (for float32, as numpy
 // does: the Python float 1-beta is rounded, not 1-float32(beta)). With l2 the gradient
-// is first (g + alpha·p)·inv, the weight penalty and batch mean of the Go
-// loop that used to precede the update (g itself is left as it was).
+// is first (g + alpha·p)·inv, the weight penalty and batch mean, fused
+// into the update (g itself is left unchanged).
 #define PYPIMAL_ADAM_ELEM(i, T, SQRT) do { \
 	T gi = l2 ? (g[i] + alpha * p[i]) * inv : g[i]; \
 	m[i] = b1 * m[i] + c1 * gi; \

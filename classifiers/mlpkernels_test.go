@@ -159,8 +159,8 @@ func nans[T floating](n int) []T {
 	return s
 }
 
-// gonumMul is a (m×k) · b (k×n) the way the MLP used to take dense batch
-// products: gonum's Mul on tiles small enough to stay serial.
+// gonumMul is a (m×k) · b (k×n) by gonum's Mul on tiles small enough to
+// stay serial: the reference the MLP's batch kernels are checked against.
 func gonumMul(a, b []float64, m, k, n int) []float64 {
 	dst := mat.NewDense(m, n, nil)
 	A, B := mat.NewDense(m, k, a), mat.NewDense(k, n, b)
@@ -335,7 +335,7 @@ func testReLUKernels[T floating](t *testing.T) {
 
 // TestAdamBitIdentical checks the C Adam update (AVX and scalar, with and
 // without the fused penalty and batch mean, in both precisions) against
-// the Go loops it replaced, over many steps.
+// plain Go loops of the same expressions, over many steps.
 func TestAdamBitIdentical(t *testing.T) {
 	for _, avx := range []bool{true, false} {
 		for _, l2 := range []bool{false, true} {

@@ -111,10 +111,9 @@ func checkStratified(t *testing.T, y []int, folds [][]int, k int) {
 
 // fitLog records what one recording pipeline was fitted on.
 type fitLog struct {
-	base  int
-	seed  int64
-	rows  []int // row ids (column 0 of X) seen at Fit
-	final bool  // set when the stack refits on all rows
+	base int
+	seed int64
+	rows []int // row ids (column 0 of X) seen at Fit
 }
 
 // recorder hands out recordingPipelines and keeps their logs. Stacking

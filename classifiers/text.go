@@ -1,6 +1,7 @@
 package classifiers
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -20,6 +21,15 @@ type VectoriserParams struct {
 // DefaultVectoriserParams returns MinDF 2 and MaxFeatures 500.
 func DefaultVectoriserParams() VectoriserParams {
 	return VectoriserParams{MinDF: 2, MaxFeatures: 500}
+}
+
+// Validate checks params stated in full, as a config states them: MinDF
+// and MaxFeatures must be at least 1 (the zero default is for Go callers).
+func (p VectoriserParams) Validate() error {
+	if p.MinDF < 1 || p.MaxFeatures < 1 {
+		return errors.New("min_df and max_features must be ≥ 1")
+	}
+	return nil
 }
 
 // TextVectoriser turns per-row token counts into TF-IDF columns like

@@ -201,7 +201,7 @@ func readTar(c *collector, data []byte, comp string) error {
 		}
 		typ := entryOther
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg (or TypeDir)
 			typ = entryFile
 		case tar.TypeDir:
 			typ = entryDir

@@ -27,7 +27,6 @@ type tarEntry struct {
 	typ  byte   // tar.TypeReg when 0
 	mode int64  // 0o644 when 0
 	link string // Linkname for links
-	size int64  // declared size when > len(body) is wanted; 0 means len(body)
 }
 
 // buildTar writes entries into an uncompressed tar in memory.

@@ -431,8 +431,8 @@ func TestDecodeErrors(t *testing.T) {
 			zipEntry{name: "a.bin", body: string(zeros[:600<<10])},
 			zipEntry{name: "b.bin", body: string(zeros[:600<<10])}), kind: ErrTotalTooLarge,
 			lim: lim(func(l *Limits) { l.MaxTotalBytes = 1 << 20 })},
-		// Limits broken while archive/tar reads a header block (io.ReadFull
-		// used to drop the error that came with a full block).
+		// Limits broken while archive/tar reads a header block: the error
+		// that comes with a full block must not be dropped.
 		{name: "tar header bomb total", data: headers(4000), kind: ErrTotalTooLarge,
 			lim: lim(func(l *Limits) { l.MaxTotalBytes = 64 << 10 })},
 		{name: "tar header bomb ratio", data: headers(4000), kind: ErrRatioTooHigh,

@@ -9,17 +9,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-	"github.com/spf13/viper"
-
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/featuresets"
 )
 
-// Config is one experiment, read from YAML (experiments/*.yaml), the
-// PYPIMAL_* environment and flags, in increasing priority. Every key is
-// documented in the README; an unknown key is an error.
+// Config is one experiment: DefaultConfig overridden by a YAML file
+// (experiments/*.yaml), the PYPIMAL_* environment and flags, in increasing
+// priority (package configfile loads it). Every key is documented in the
+// README.
 type Config struct {
 	Name    string `mapstructure:"name" yaml:"name"`       // results go to <output>/<name>
 	Data    string `mapstructure:"data" yaml:"data"`       // dataset folder; "" = ../shared/data beside the repository
@@ -65,12 +63,9 @@ func (b BudgetConfig) Value() (featuresets.Budget, error) {
 		s   string
 		d   *time.Duration
 	}{{"budget.package", b.Package, &out.Package}, {"budget.file", b.File, &out.File}} {
-		d, err := time.ParseDuration(x.s)
+		d, err := featuresets.ParseBudget(x.s)
 		if err != nil {
-			return featuresets.Budget{}, fmt.Errorf("%s %q: want a duration such as 30s", x.key, x.s)
-		}
-		if d <= 0 {
-			d = -1 // no limit
+			return featuresets.Budget{}, fmt.Errorf("%s %w", x.key, err)
 		}
 		*x.d = d
 	}
@@ -161,79 +156,30 @@ const (
 	ModelIntersection = "intersection"
 )
 
-// Defaults are the paper experiment's settings; a config file overrides
-// any of them.
-func Defaults() map[string]any {
-	return map[string]any{
-		"name":    "paper",
-		"data":    "",
-		"output":  "",
-		"cache":   "",
-		"seed":    42,
-		"workers": 0,
-		"split": map[string]any{
-			"train": []any{map[string]any{"paper_split": []any{"train"}}},
-			"test":  []any{map[string]any{"paper_split": []any{"test"}}},
+// DefaultConfig returns the paper experiment's settings: what a config
+// file, the environment and flags override key by key.
+func DefaultConfig() Config {
+	return Config{
+		Name: "paper",
+		Seed: 42,
+		Split: Split{
+			Train: []Selector{{PaperSplit: []string{"train"}}},
+			Test:  []Selector{{PaperSplit: []string{"test"}}},
 		},
-		"feature_sets": []any{},
-		"leaky":        []any{false, true},
-		"models":       []any{"rf", "dt", "svm", "mlp", "nb", "lr", ModelStacking},
-		"class_weight": "",
-		"mlp_dtype":    MLPFloat32,
-		"stacking":     []any{"rf", "dt", "svm", "mlp", "nb", "lr"},
-		"intersection": []any{"rf", "svm", "mlp"},
-		"text":         map[string]any{"min_df": 2, "max_features": 500, "rank_by_count": false},
-		"cv":           map[string]any{"k": 10, "repeats": 1, "group": false},
-		"importance":   map[string]any{"enabled": true, "model": ModelStacking, "set": "all", "leaky": false, "repeats": 5},
-		"form_shift":   map[string]any{"enabled": true},
-		"baselines":    map[string]any{"enabled": false, "bandit": true, "bandit_timeout": "120s", "packj": "", "packj_reports": "", "split": "test"},
-		"train":        map[string]any{"model": ModelStacking, "set": "all", "leaky": false, "target_fpr": 0.0, "forms": []any{}},
-		"budget":       map[string]any{"package": featuresets.DefaultPackageBudget.String(), "file": featuresets.DefaultFileBudget.String()},
+		FeatureSets:  featuresets.DefaultSets(),
+		Leaky:        []bool{false, true},
+		Models:       []string{"rf", "dt", "svm", "mlp", "nb", "lr", ModelStacking},
+		MLPDtype:     MLPFloat32,
+		Stacking:     []string{"rf", "dt", "svm", "mlp", "nb", "lr"},
+		Intersection: []string{"rf", "svm", "mlp"},
+		Text:         Text{MinDF: 2, MaxFeatures: 500},
+		CV:           CV{K: 10, Repeats: 1},
+		Importance:   ImportanceConfig{Enabled: true, Model: ModelStacking, Set: "all", Repeats: 5},
+		FormShift:    FormShiftConfig{Enabled: true},
+		Baselines:    BaselinesConfig{Bandit: true, BanditTimeout: "120s", Split: "test"},
+		Train:        TrainConfig{Model: ModelStacking, Set: "all"},
+		Budget:       BudgetConfig{Package: featuresets.DefaultPackageBudget.String(), File: featuresets.DefaultFileBudget.String()},
 	}
-}
-
-// LoadConfig reads an experiment config: defaults, then the YAML file (if
-// path is not empty), then PYPIMAL_* environment variables (PYPIMAL_SEED,
-// PYPIMAL_CV_K, …), then the overrides (flag values by key). Unknown keys
-// and invalid values are errors.
-func LoadConfig(path string, overrides map[string]any) (*Config, error) {
-	v := viper.New()
-	for k, val := range Defaults() {
-		v.SetDefault(k, val)
-	}
-	v.SetEnvPrefix("PYPIMAL")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
-	if path != "" {
-		v.SetConfigFile(path)
-		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config %s: %w", path, err)
-		}
-	}
-	for k, val := range overrides {
-		v.Set(k, val)
-	}
-	var c Config
-	// Unused keys are errors: a typo must not silently run the default.
-	strict := func(dc *mapstructure.DecoderConfig) { dc.ErrorUnused = true }
-	if err := v.Unmarshal(&c, strict); err != nil {
-		return nil, fmt.Errorf("config %s: %w", displayPath(path), err)
-	}
-	if len(c.FeatureSets) == 0 {
-		c.FeatureSets = featuresets.DefaultSets()
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", displayPath(path), err)
-	}
-	return &c, nil
-}
-
-func displayPath(p string) string {
-	if p == "" {
-		return "(defaults)"
-	}
-	return p
 }
 
 // Validate checks the config before any work starts.
@@ -254,15 +200,8 @@ func (c *Config) Validate() error {
 	if _, err := c.Budget.Value(); err != nil {
 		bad("%v", err)
 	}
-	if len(c.Split.Train) == 0 {
-		bad("split.train: no selector")
-	}
-	for side, sels := range map[string][]Selector{"train": c.Split.Train, "test": c.Split.Test} {
-		for i, s := range sels {
-			if err := s.validate(); err != nil {
-				bad("split.%s[%d]: %v", side, i, err)
-			}
-		}
+	if err := c.Split.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(c.Leaky) == 0 {
 		bad("leaky: list at least one variant (false, true)")
@@ -322,14 +261,11 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if c.Text.MinDF < 1 || c.Text.MaxFeatures < 1 {
-		bad("text: min_df and max_features must be ≥ 1")
+	if err := c.VectoriserParams().Validate(); err != nil {
+		bad("text: %v", err)
 	}
-	if c.CV.K < 2 {
-		bad("cv.k %d: must be ≥ 2", c.CV.K)
-	}
-	if c.CV.Repeats < 1 {
-		bad("cv.repeats %d: must be ≥ 1", c.CV.Repeats)
+	if err := c.CV.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Importance.Enabled {
 		if !slices.Contains(c.Models, c.Importance.Model) {
@@ -368,6 +304,35 @@ func (c *Config) Validate() error {
 		default:
 			bad("baselines.split %q: want test or train+test", c.Baselines.Split)
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks that the split has training selectors and that every
+// selector is well formed.
+func (sp Split) Validate() error {
+	var errs []error
+	if len(sp.Train) == 0 {
+		errs = append(errs, errors.New("split.train: no selector"))
+	}
+	for side, sels := range map[string][]Selector{"train": sp.Train, "test": sp.Test} {
+		for i, s := range sels {
+			if err := s.validate(); err != nil {
+				errs = append(errs, fmt.Errorf("split.%s[%d]: %w", side, i, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the cross-validation protocol.
+func (cv CV) Validate() error {
+	var errs []error
+	if cv.K < 2 {
+		errs = append(errs, fmt.Errorf("cv.k %d: must be ≥ 2", cv.K))
+	}
+	if cv.Repeats < 1 {
+		errs = append(errs, fmt.Errorf("cv.repeats %d: must be ≥ 1", cv.Repeats))
 	}
 	return errors.Join(errs...)
 }

@@ -32,6 +32,20 @@ type Budget struct {
 	File time.Duration
 }
 
+// ParseBudget reads a budget as a config or flag writes it: a Go duration,
+// where 0 or less means no limit (returned as -1, since a zero Budget
+// field means the default).
+func ParseBudget(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as 30s", s)
+	}
+	if d <= 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
 func (b Budget) withDefaults() Budget {
 	if b.Package == 0 {
 		b.Package = DefaultPackageBudget

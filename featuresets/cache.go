@@ -13,17 +13,22 @@ import (
 	"strings"
 )
 
-// Cache stores one feature row per archive, keyed by the archive's sha256
-// and the extractor version. Entries are written atomically (temp file and
-// rename) and checked on read: a stale, foreign or corrupt entry is a miss
-// and gets recomputed, never trusted.
+// Cache stores one feature row per key: the archive's sha256 for a row as
+// published, or for a re-packed row (Options.Repack) a sha256 of the
+// re-packer's version (repack.Version), the form, the seed, the row's id
+// and the archive's sha256, so a warm run neither loads nor re-packs it.
+// Entries live under the extractor version (v<ExtractorVersion>/) and also
+// record it, the key and a hash of the feature names; they are written
+// atomically (temp file and rename) and checked on read (CRC and those
+// three): a stale, foreign or corrupt entry is a miss and gets recomputed,
+// never trusted. Extraction stores no row with a file over its time budget.
 type Cache struct {
 	Dir string
 }
 
 type cacheEntry struct {
 	Version      int
-	SHA256       string
+	SHA256       string // the key (named so for the entries already on disk)
 	Catalogue    uint64 // hash of the feature names, in order
 	Values       []float64
 	Tokens       map[string]int
@@ -48,8 +53,8 @@ func (c *Cache) path(sha string) (string, error) {
 	return filepath.Join(c.Dir, fmt.Sprintf("v%d", ExtractorVersion), sha[:2], sha+".gob"), nil
 }
 
-// Get returns the cached row for an archive, or false on a miss (absent,
-// stale or corrupt entry).
+// Get returns the cached row for a key, or false on a miss (absent, stale
+// or corrupt entry).
 func (c *Cache) Get(sha string) (*Row, bool) {
 	p, err := c.path(sha)
 	if err != nil {
@@ -73,7 +78,7 @@ func (c *Cache) Get(sha string) (*Row, bool) {
 	return &Row{Values: e.Values, Tokens: e.Tokens, PythonErrors: e.PythonErrors, Findings: e.Findings}, true
 }
 
-// Put stores a row atomically.
+// Put stores a row under a key, atomically.
 func (c *Cache) Put(sha string, r *Row) error {
 	p, err := c.path(sha)
 	if err != nil {

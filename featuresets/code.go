@@ -28,7 +28,7 @@ func (s *scopeStats) add(c *pyast.Call) {
 
 // codeFacts aggregates the pyast facts of every .py file of a package.
 type codeFacts struct {
-	pyFiles, failedFiles, truncated                        int
+	pyFiles, truncated                                     int
 	lines, errorNodes, filesWithErrors, py2                int
 	functions, classes, imports, dynamicImports            int
 	all                                                    scopeStats

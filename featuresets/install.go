@@ -30,13 +30,11 @@ type installFacts struct {
 	cmdclassHooks, hookClasses            int        // leaky: lexicon of setup()
 	setupIncomplete                       bool
 	findings                              []Finding
-	// version is the package's own version: "4.16.0.0" in setup.py is
-	// not an address.
-	version string
-	// metaText is the package's own metadata text, lower-cased (name,
-	// summary, keywords, description, URLs, e-mails): setup.py repeats it,
-	// and a package named python-crontab or described as managing
-	// authorized_keys does not persist anything by saying so.
+	// metaText is the package's own metadata text, lower-cased (version,
+	// name, summary, keywords, description, URLs, e-mails): setup.py
+	// repeats it; "4.16.0.0" in setup.py is not an address, and a package
+	// named python-crontab or described as managing authorized_keys does
+	// not persist anything by saying so.
 	metaText string
 }
 

@@ -16,7 +16,7 @@ type Set struct {
 
 // DefaultSets are the eight feature sets of DESIGN §3. The code sets
 // carry the install family too: the paper's code features read setup.py,
-// which is now install code.
+// whose role here is install.
 func DefaultSets() []Set {
 	return []Set{
 		{Name: "metadata", Families: []Family{Metadata}},

@@ -13,6 +13,7 @@ import (
 
 	"pypimal/classifiers"
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/experiments/runner"
 	"pypimal/vetting"
 	"pypimal/vetting/vettingtest"
@@ -93,7 +94,7 @@ func TestToyModelThroughRegistry(t *testing.T) {
 	if err := vettingtest.WriteDataset(data, 30, 30, 3); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := experiments.LoadConfig("", map[string]any{
+	cfg, err := configfile.Load("", map[string]any{
 		"name": "toy", "seed": 5, "workers": 2, "data": data,
 		"split":        map[string]any{"train": []any{map[string]any{"paper_split": []any{"train"}}}, "test": []any{}},
 		"feature_sets": []any{map[string]any{"name": "all", "families": []any{"metadata", "files", "code", "install", "text"}}},

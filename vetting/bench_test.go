@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"pypimal/dataset"
-	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/featuresets"
 )
 
@@ -55,7 +55,7 @@ func BenchmarkScanTestSplit(b *testing.B) {
 			b.Fatal(err)
 		}
 	} else {
-		cfg, err := experiments.LoadConfig("", map[string]any{"train.model": "rf", "workers": runtime.GOMAXPROCS(0)})
+		cfg, err := configfile.Load("", map[string]any{"train.model": "rf", "workers": runtime.GOMAXPROCS(0)})
 		if err != nil {
 			b.Fatal(err)
 		}

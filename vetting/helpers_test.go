@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/vetting/vettingtest"
 )
 
@@ -56,7 +57,7 @@ func testConfig(t testing.TB, over map[string]any) *experiments.Config {
 	for k, v := range over {
 		o[k] = v
 	}
-	cfg, err := experiments.LoadConfig("", o)
+	cfg, err := configfile.Load("", o)
 	if err != nil {
 		t.Fatal(err)
 	}

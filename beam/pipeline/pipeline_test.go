@@ -20,7 +20,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"pypimal/dataset"
-	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/featuresets"
 	"pypimal/vetting"
 )
@@ -332,7 +332,7 @@ func trainModel(t *testing.T, data string) string {
 			rows = append(rows, r)
 		}
 	}
-	cfg, err := experiments.LoadConfig("", map[string]any{"cv.k": 3, "seed": 7, "workers": 2, "train.model": "lr"})
+	cfg, err := configfile.Load("", map[string]any{"cv.k": 3, "seed": 7, "workers": 2, "train.model": "lr"})
 	if err != nil {
 		t.Fatal(err)
 	}

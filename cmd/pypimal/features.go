@@ -14,6 +14,7 @@ import (
 
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/featuresets"
 )
 
@@ -107,7 +108,7 @@ func configRows(v *viper.Viper, path string) (string, []dataset.Row, error) {
 	if d := v.GetString("data"); d != "" {
 		overrides["data"] = d
 	}
-	cfg, err := experiments.LoadConfig(path, overrides)
+	cfg, err := configfile.Load(path, overrides)
 	if err != nil {
 		return "", nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/viper"
 
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/experiments/results"
 	"pypimal/experiments/runner"
 	"pypimal/harness"
@@ -130,5 +131,5 @@ func loadExperiment(cmd *cobra.Command, v *viper.Viper, args []string, overrides
 			overrides[key] = v.GetDuration(key).String()
 		}
 	}
-	return experiments.LoadConfig(path, overrides)
+	return configfile.Load(path, overrides)
 }

@@ -94,9 +94,7 @@ func newInfo(s *source, r *rand.Rand) *info {
 	if len(in.Classifiers) == 0 {
 		in.Classifiers = defaultClassifiers(in.LicenseFamily, r)
 	}
-	for _, k := range strings.FieldsFunc(clean(m.Get("Keywords")), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
-		in.Keywords = append(in.Keywords, k)
-	}
+	in.Keywords = append(in.Keywords, strings.FieldsFunc(clean(m.Get("Keywords")), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' })...)
 	in.PythonRequires = oneLine(clean(m.Get("Requires-Python")))
 	in.Install, in.Extras = requirements(s)
 	in.Scripts, in.GUIScripts = entryPoints(s)

@@ -22,6 +22,7 @@ import (
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/featuresets"
 )
 
@@ -182,7 +183,7 @@ func TestSklearnFidelity(t *testing.T) {
 		}
 	}
 
-	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	cfg, err := configfile.Load(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

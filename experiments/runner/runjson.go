@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"time"
 
 	"pypimal/experiments"
@@ -60,14 +59,4 @@ func NewRunInfo(cfg *experiments.Config, opt Options, out *Outcome, started time
 // Write stores run.json in dir.
 func (ri *RunInfo) Write(dir string) error {
 	return writeJSONAtomic(filepath.Join(dir, "run.json"), ri)
-}
-
-// sortedKeys is used for stable log output.
-func sortedKeys(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -18,6 +18,7 @@ import (
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/configfile"
 	"pypimal/featuresets"
 	"pypimal/reports"
 )
@@ -86,7 +87,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(sliceConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := experiments.LoadConfig(cfgPath, map[string]any{"workers": 2})
+	cfg, err := configfile.Load(cfgPath, map[string]any{"workers": 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestRunRejectsSingleClass(t *testing.T) {
 			rows = append(rows, r)
 		}
 	}
-	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	cfg, err := configfile.Load(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestRunRejectsSingleClass(t *testing.T) {
 // network and of the mlp inside a stack and an intersection, and leaves the
 // other models alone.
 func TestMLPDtypeReachesModels(t *testing.T) {
-	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	cfg, err := configfile.Load(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func TestMLPDtypeReachesModels(t *testing.T) {
 }
 
 func TestCellKeyChangesWithInputs(t *testing.T) {
-	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	cfg, err := configfile.Load(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +405,7 @@ func TestCellKeyChangesWithInputs(t *testing.T) {
 // seed), found by fingerprint, and its scores are those of a stack that
 // fits everything itself.
 func TestStackTakesCellFits(t *testing.T) {
-	cfg, err := experiments.LoadConfig(filepath.Join("..", "paper.yaml"), nil)
+	cfg, err := configfile.Load(filepath.Join("..", "paper.yaml"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -216,6 +216,7 @@ func (p *Parser) parse(code []byte, deadline time.Time) (*sitter.Tree, error) {
 	if !deadline.IsZero() {
 		micros = uint64(max(time.Until(deadline).Microseconds(), 1))
 	}
+	//lint:ignore SA1019 the callback alternative costs a cgo call per check (above)
 	p.sp.SetTimeoutMicros(micros)
 	var popts *sitter.ParseOptions
 	if p.cancelAfter > 0 {
