@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"pypimal/internal/pool"
 )
 
 // Manifest sources Fetch knows how to rebuild.
@@ -181,31 +183,21 @@ func Fetch(ctx context.Context, opt FetchOptions) (FetchReport, error) {
 		}
 	}
 
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range opt.Workers {
-		wg.Go(func() {
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue // leave pending
-				}
-				status[i], errs[i] = f.fetchRow(ctx, rows[i], plans[i])
-			}
-		})
-	}
-feed:
+	var todo []int
 	for i := range rows {
-		if status[i] != fetchPending {
-			continue
-		}
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+		if status[i] == fetchPending {
+			todo = append(todo, i)
 		}
 	}
-	close(jobs)
-	wg.Wait()
+	// fetchRow reports its failures in the row's status; once ctx is
+	// cancelled the rows not handed out stay pending.
+	if k, err := pool.Run(ctx, len(todo), opt.Workers, func(k int) error {
+		i := todo[k]
+		status[i], errs[i] = f.fetchRow(ctx, rows[i], plans[i])
+		return nil
+	}); err != nil && k >= 0 {
+		return rep, fmt.Errorf("fetch %s: %w", rows[todo[k]].ID, err) // a panic
+	}
 
 	for i, s := range status {
 		switch s {
