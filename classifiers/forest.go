@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"pypimal/internal/folds"
 	"pypimal/internal/pool"
 )
 
@@ -88,7 +89,7 @@ func (f *RandomForest) Fit(x *mat.Dense, y []int) error {
 	}}
 	if _, err := pool.RunWith(context.Background(), nTrees, workers, st, func(wk worker, t int) error {
 		w := wk.w
-		rng := newRNG(deriveSeed(f.Seed, t))
+		rng := newRNG(folds.ChildSeed(f.Seed, t))
 		if f.Params.NoBootstrap {
 			for i, v := range y {
 				w[i] = cw[v]
