@@ -3,7 +3,6 @@ package dataset
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"pypimal/internal/atomicfile"
 	"pypimal/internal/pool"
 )
 
@@ -213,7 +213,7 @@ func Fetch(ctx context.Context, opt FetchOptions) (FetchReport, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("fetch: %w", err)
 	}
-	if err := writeFileAtomic(root, "manifest.csv", raw); err != nil {
+	if err := atomicfile.WriteIn(root, "manifest.csv", raw); err != nil {
 		return rep, fmt.Errorf("fetch: copy manifest: %w", err)
 	}
 	f.logf("fetch: %d fetched, %d present, %d failed, into %s", rep.Fetched, rep.Present, rep.Failed, opt.Out)
@@ -343,7 +343,7 @@ func (f *fetcher) fetchRow(ctx context.Context, row Row, p fetchPlan) (fetchStat
 		err = verifyBytes(row, data)
 	}
 	if err == nil {
-		if werr := writeFileAtomic(f.root, p.rel, data); werr != nil {
+		if werr := atomicfile.WriteIn(f.root, p.rel, data); werr != nil {
 			err = pkgErr(row.ID, ErrFetch, fmt.Errorf("write %s: %w", row.Path, werr))
 		}
 	}
@@ -451,36 +451,6 @@ func verifyBytes(row Row, data []byte) *Error {
 		return pkgErr(row.ID, ErrHashMismatch, fmt.Errorf("fetched %s, manifest says %s", got, row.SHA256))
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to rel under root through a temporary file in
-// the same folder and a rename, so readers never see a partial archive.
-func writeFileAtomic(root *os.Root, rel string, data []byte) error {
-	dir := filepath.Dir(rel)
-	if dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	tmp := filepath.Join(dir, ".fetch-"+rand.Text()+".tmp")
-	fh, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = fh.Write(data)
-	if err == nil {
-		err = fh.Sync()
-	}
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = root.Rename(tmp, rel)
-	}
-	if err != nil {
-		_ = root.Remove(tmp)
-	}
-	return err
 }
 
 func (f *fetcher) logf(format string, a ...any) {
