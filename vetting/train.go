@@ -3,8 +3,6 @@ package vetting
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
@@ -90,10 +88,7 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	split := &runner.Split{Rows: table.Rows, Table: table}
 	var nMal int
 	for _, r := range table.Rows {
-		y := 0
-		if r.Label == dataset.Malicious {
-			y = 1
-		}
+		y := dataset.LabelValue(r.Label)
 		nMal += y
 		split.Labels = append(split.Labels, y)
 	}
@@ -208,7 +203,7 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 		return nil, fmt.Errorf("train: config: %w", err)
 	}
 	m.Training = Training{
-		Created: start.UTC().Format(time.RFC3339), DatasetDigest: digest(trainRows), Config: string(cfgYAML),
+		Created: start.UTC().Format(time.RFC3339), DatasetDigest: dataset.Digest(trainRows), Config: string(cfgYAML),
 		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
 		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
 	}
@@ -344,15 +339,6 @@ func scoreKind(model string) string {
 		return ScoreVote
 	}
 	return ScoreProbability
-}
-
-// digest is the sha256 of "id sha256" lines, as run.json's dataset digest.
-func digest(rows []dataset.Row) string {
-	h := sha256.New()
-	for _, r := range rows {
-		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // benignMedians returns, per column, the lower median over benign rows:

@@ -180,9 +180,7 @@ func runAudit(ctx context.Context, w io.Writer, v *viper.Viper) error {
 	}
 	y := make([]int, len(t.Rows))
 	for i, r := range t.Rows {
-		if r.Label == dataset.Malicious {
-			y[i] = 1
-		}
+		y[i] = dataset.LabelValue(r.Label)
 	}
 	type line struct {
 		f              featuresets.Feature

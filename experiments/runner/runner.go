@@ -9,8 +9,6 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -260,7 +258,7 @@ func splitTable(t *featuresets.Table, trainRows, testRows []dataset.Row) (*Split
 			}
 			tr := t.Rows[i]
 			s.Rows = append(s.Rows, tr)
-			s.Labels = append(s.Labels, label(tr.Label))
+			s.Labels = append(s.Labels, dataset.LabelValue(tr.Label))
 		}
 		s.Table.Rows = s.Rows
 		return s
@@ -268,19 +266,8 @@ func splitTable(t *featuresets.Table, trainRows, testRows []dataset.Row) (*Split
 	return side(trainRows), side(testRows)
 }
 
-func label(l string) int {
-	if l == dataset.Malicious {
-		return 1
-	}
-	return 0
-}
-
 func datasetSummary(train, test *Split, used []dataset.Row, failed int) reports.DatasetSummary {
-	h := sha256.New()
-	for _, r := range used {
-		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
-	}
-	s := reports.DatasetSummary{Digest: hex.EncodeToString(h.Sum(nil)), Failed: failed}
+	s := reports.DatasetSummary{Digest: dataset.Digest(used), Failed: failed}
 	for _, y := range train.Labels {
 		if y == 1 {
 			s.TrainMalicious++
