@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"pypimal/dataset"
+	"pypimal/internal/pool"
 )
 
 // Tool is an external analyser.
@@ -289,34 +290,19 @@ func runBanditAll(ctx context.Context, dataDir string, rows []dataset.Row, opts 
 			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
 		defer bar.Finish()
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for w := 0; w < opts.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				banditPackage(ctx, dataDir, rows[i], opts, bin, runDir, ini, &res.Packages[i])
-				if bar != nil {
-					mu.Lock()
-					_ = bar.Add(1)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-feed:
-	for _, i := range todo {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	// banditPackage records every failure, a panic included, in the row, so
+	// the pool fails only when ctx is cancelled.
+	if _, err := pool.Run(ctx, len(todo), opts.Workers, func(k int) error {
+		i := todo[k]
+		banditPackage(ctx, dataDir, rows[i], opts, bin, runDir, ini, &res.Packages[i])
+		if bar != nil {
+			mu.Lock()
+			_ = bar.Add(1)
+			mu.Unlock()
 		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return fmt.Errorf("baselines: %w", err)
 	}
 	return nil

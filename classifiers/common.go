@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"pypimal/internal/folds"
 )
 
 // Sentinel errors; every model wraps them with its own prefix so callers can
@@ -14,7 +16,7 @@ import (
 var (
 	ErrNoRows      = errors.New("no rows")
 	ErrSingleClass = errors.New("training labels contain a single class")
-	ErrLabel       = errors.New("labels must be 0 or 1")
+	ErrLabel       = folds.ErrLabel // the same sentinel from the inner k-fold split
 	ErrShape       = errors.New("shape mismatch")
 	ErrNonFinite   = errors.New("non-finite value (NaN or Inf)")
 	ErrNotFitted   = errors.New("model is not fitted")
@@ -137,15 +139,6 @@ func denseCopy(x *mat.Dense) *mat.Dense {
 // every tree, fold and model gets its own instead of sharing one under a lock.
 func newRNG(seed int64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
-}
-
-// deriveSeed gives the i-th child seed of seed (splitmix64 finaliser), so
-// parallel work gets seeds that do not depend on scheduling.
-func deriveSeed(seed int64, i int) int64 {
-	z := uint64(seed) + uint64(i+1)*0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return int64(z ^ (z >> 31))
 }
 
 // sigmoid is the logistic function, written to avoid overflow for large |z|.

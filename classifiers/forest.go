@@ -1,12 +1,15 @@
 package classifiers
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"pypimal/internal/folds"
+	"pypimal/internal/pool"
 )
 
 // ForestParams configures a random forest. Zero fields take the
@@ -75,40 +78,38 @@ func (f *RandomForest) Fit(x *mat.Dense, y []int) error {
 
 	ps := presort(x, workers)
 	trees := make([][]TreeNode, nTrees)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b := newTreeBuilder(ps, y, tp)
-			w := make([]float64, n)
-			for t := range jobs {
-				rng := newRNG(deriveSeed(f.Seed, t))
-				if f.Params.NoBootstrap {
-					for i, v := range y {
-						w[i] = cw[v]
-					}
-				} else {
-					// scikit-learn turns the bootstrap draw into per-row
-					// counts and multiplies them into the sample weights.
-					clear(w)
-					for range n {
-						w[rng.IntN(n)]++
-					}
-					for i, v := range y {
-						w[i] *= cw[v]
-					}
-				}
-				trees[t] = b.build(w, rng)
+	// Each worker reuses one tree builder and weight buffer; a tree's
+	// bootstrap and splits come from its own seed, whichever worker builds it.
+	type worker struct {
+		b *treeBuilder
+		w []float64
+	}
+	st := pool.State[worker]{New: func(int) (worker, error) {
+		return worker{newTreeBuilder(ps, y, tp), make([]float64, n)}, nil
+	}}
+	if _, err := pool.RunWith(context.Background(), nTrees, workers, st, func(wk worker, t int) error {
+		w := wk.w
+		rng := newRNG(folds.ChildSeed(f.Seed, t))
+		if f.Params.NoBootstrap {
+			for i, v := range y {
+				w[i] = cw[v]
 			}
-		}()
+		} else {
+			// scikit-learn turns the bootstrap draw into per-row
+			// counts and multiplies them into the sample weights.
+			clear(w)
+			for range n {
+				w[rng.IntN(n)]++
+			}
+			for i, v := range y {
+				w[i] *= cw[v]
+			}
+		}
+		trees[t] = wk.b.build(w, rng)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("random forest: fit: %w", err)
 	}
-	for t := range nTrees {
-		jobs <- t
-	}
-	close(jobs)
-	wg.Wait()
 	f.Trees = trees
 	f.NFeatures = p
 	return nil

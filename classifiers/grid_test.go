@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/mat"
+
+	kfold "pypimal/internal/folds"
 )
 
 // The CV grid timed against scikit-learn: 10 folds x the 6 models on a
@@ -134,7 +136,7 @@ func meanStd(v []float64) (float64, float64) {
 func gridData(tb testing.TB) (*mat.Dense, []int, [][]int) {
 	rows, cols := gridSize()
 	x, y := synthetic(rows, cols, 2024)
-	folds, err := StratifiedKFoldNoShuffle(y, gridFolds)
+	folds, err := kfold.StratifiedKFoldNoShuffle(y, gridFolds)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package classifiers
 
-import "fmt"
+import (
+	"fmt"
+
+	"pypimal/internal/folds"
+)
 
 // IntersectionMember is one voter of an Intersection: a pipeline and the
 // threshold its score must strictly exceed for it to call a row malicious,
@@ -51,7 +55,7 @@ func (r *Intersection) Fit(d Data, y []int) error {
 	th := make([]float64, len(r.Members))
 	d = withPrep(d) // the members share their preprocessing
 	for i, m := range r.Members {
-		models[i] = m.New(deriveSeed(r.Seed, i))
+		models[i] = m.New(folds.ChildSeed(r.Seed, i))
 		if err := models[i].Fit(d, y); err != nil {
 			return fmt.Errorf("intersection: fit member %d: %w", i, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
+
+	kfold "pypimal/internal/folds"
 )
 
 // systemPython is Debian's interpreter, which has python3-sklearn; the
@@ -165,7 +167,7 @@ var sklearnStackBases = []string{"dt", "svm", "nb", "lr"}
 func TestAgainstSklearn(t *testing.T) {
 	requireSklearn(t)
 	x, y := synthetic(1000, 20, 11)
-	folds, err := StratifiedKFoldNoShuffle(y, 5)
+	folds, err := kfold.StratifiedKFoldNoShuffle(y, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +356,7 @@ func TestAgainstSklearn(t *testing.T) {
 			t.Fatalf("sklearn returned %d splits for %d label vectors", len(ans.SKF), len(skfLabels))
 		}
 		for i, labels := range skfLabels {
-			got, err := StratifiedKFoldNoShuffle(labels, req.SKF.K)
+			got, err := kfold.StratifiedKFoldNoShuffle(labels, req.SKF.K)
 			if err != nil {
 				t.Fatalf("labels %d: %v", i, err)
 			}

@@ -3,11 +3,11 @@ package classifiers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
+	"pypimal/internal/folds"
 	"pypimal/internal/pool"
 )
 
@@ -37,69 +37,6 @@ func SubsetData(d Data, idx []int) Data {
 	out.Terms = d.Terms.Subset(idx)
 	out.digest = d.digest.subset(idx)
 	return out
-}
-
-// StratifiedKFoldNoShuffle reproduces scikit-learn's
-// StratifiedKFold(n_splits=k, shuffle=False) row for row and returns the test
-// rows of each fold in ascending order. This is the split StackingClassifier
-// uses for its default cv=5, so Stacking uses it for the out-of-fold scores.
-//
-// As in scikit-learn, classes are numbered by first appearance in y, the
-// per-fold class counts come from dealing the class-sorted labels round-robin
-// over the folds, and each class's rows, in their original order, fill fold
-// 0 first, then fold 1, and so on. The split takes no seed.
-//
-// It is deliberately separate from the seeded, shuffled k-fold of the
-// experiments package: that package imports this one (so this one cannot
-// import it), and the outer CV shuffles while this inner split must not.
-func StratifiedKFoldNoShuffle(y []int, k int) ([][]int, error) {
-	if k < 2 {
-		return nil, fmt.Errorf("stratified k-fold: need k >= 2, got %d", k)
-	}
-	if len(y) < k {
-		return nil, fmt.Errorf("stratified k-fold: %d rows cannot fill %d folds", len(y), k)
-	}
-	// Classes by order of first appearance, as scikit-learn encodes them.
-	var order []int // order[c] is the label of the c-th class seen
-	code := [2]int{-1, -1}
-	for i, v := range y {
-		if v != 0 && v != 1 {
-			return nil, fmt.Errorf("stratified k-fold: %w: row %d has label %d", ErrLabel, i, v)
-		}
-		if code[v] < 0 {
-			code[v] = len(order)
-			order = append(order, v)
-		}
-	}
-	counts := make([]int, len(order))
-	for _, v := range y {
-		counts[code[v]]++
-	}
-	if slices.Max(counts) < k {
-		return nil, fmt.Errorf("stratified k-fold: k=%d folds is more than the rows of every class (%v)", k, counts)
-	}
-	// alloc[c][f]: rows of class c in fold f, i.e. the positions p with
-	// p%k == f among the class's block [off, off+counts[c]) of the sorted labels.
-	alloc := make([][]int, len(order))
-	off := 0
-	for c, cnt := range counts {
-		alloc[c] = make([]int, k)
-		for p := off; p < off+cnt; p++ {
-			alloc[c][p%k]++
-		}
-		off += cnt
-	}
-	folds := make([][]int, k)
-	next := make([]int, len(order)) // fold the class's next row goes to
-	for i, v := range y {
-		c := code[v]
-		for alloc[c][next[c]] == 0 {
-			next[c]++
-		}
-		alloc[c][next[c]]--
-		folds[next[c]] = append(folds[next[c]], i)
-	}
-	return folds, nil
 }
 
 // complement returns the indices in [0,n) that are not in fold (sorted).
@@ -312,11 +249,11 @@ func (s *Stacking) innerFolds(y []int) ([][]int, error) {
 			return nil, fmt.Errorf("stacking: the inner %d-fold split needs at least 2 rows of each class, got %d benign and %d malicious", k, cnt[0], cnt[1])
 		}
 	}
-	folds, err := StratifiedKFoldNoShuffle(y, k)
+	split, err := folds.StratifiedKFoldNoShuffle(y, k)
 	if err != nil {
 		return nil, fmt.Errorf("stacking: %w", err)
 	}
-	return folds, nil
+	return split, nil
 }
 
 // Fit fits the meta-learner on out-of-fold scores and refits every base on

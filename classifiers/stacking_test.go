@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	kfold "pypimal/internal/folds"
 )
 
 func TestStratifiedKFoldNoShuffle(t *testing.T) {
@@ -27,7 +29,7 @@ func TestStratifiedKFoldNoShuffle(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("case%d-n%d-k%d", i, len(c.y), c.k), func(t *testing.T) {
-			folds, err := StratifiedKFoldNoShuffle(c.y, c.k)
+			folds, err := kfold.StratifiedKFoldNoShuffle(c.y, c.k)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +66,7 @@ func TestStratifiedKFoldNoShuffle(t *testing.T) {
 		{nil, 2},
 	}
 	for _, b := range bad {
-		if f, err := StratifiedKFoldNoShuffle(b.y, b.k); err == nil {
+		if f, err := kfold.StratifiedKFoldNoShuffle(b.y, b.k); err == nil {
 			t.Errorf("StratifiedKFoldNoShuffle(%v, %d) = %v, want an error", b.y, b.k, f)
 		}
 	}
@@ -191,7 +193,7 @@ func TestStackingOutOfFold(t *testing.T) {
 	if err := st.Fit(Data{X: x}, y); err != nil {
 		t.Fatal(err)
 	}
-	folds, err := StratifiedKFoldNoShuffle(y, 5)
+	folds, err := kfold.StratifiedKFoldNoShuffle(y, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +307,7 @@ func TestStackingMatchesManualWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	folds, _ := StratifiedKFoldNoShuffle(y, 5)
+	folds, _ := kfold.StratifiedKFoldNoShuffle(y, 5)
 	n, _ := x.Dims()
 	oof := mat.NewDense(n, len(names), nil)
 	zte := mat.NewDense(40, len(names), nil)

@@ -1,12 +1,15 @@
 package classifiers
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"pypimal/internal/pool"
 )
 
 // SVMParams configures the RBF support vector classifier. Zero fields take
@@ -229,25 +232,22 @@ func newFullKernel(x *mat.Dense, gamma float64) *fullKernel {
 		be := min(bi+block, n)
 		c := mat.NewDense(be-bi, n-bi, buf[:(be-bi)*(n-bi)])
 		c.Mul(x.Slice(bi, be, 0, p), x.Slice(bi, n, 0, p).T())
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := bi + w; i < be; i += workers {
-					cr := c.RawRowView(i - bi)
-					kr := k[i*n : (i+1)*n]
-					for j := i; j < n; j++ {
-						d := sq[i] + sq[j] - 2*cr[j-bi]
-						if d < 0 {
-							d = 0
-						}
-						kr[j] = float32(math.Exp(-gamma * d))
-					}
+		// Each kernel row is written by one job; nothing fails or is cancelled.
+		if _, err := pool.Run(context.Background(), be-bi, workers, func(r int) error {
+			i := bi + r
+			cr := c.RawRowView(r)
+			kr := k[i*n : (i+1)*n]
+			for j := i; j < n; j++ {
+				d := sq[i] + sq[j] - 2*cr[j-bi]
+				if d < 0 {
+					d = 0
 				}
-			}(w)
+				kr[j] = float32(math.Exp(-gamma * d))
+			}
+			return nil
+		}); err != nil {
+			panic(fmt.Sprintf("svm kernel: %v", err))
 		}
-		wg.Wait()
 	}
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {

@@ -1,14 +1,16 @@
 package classifiers
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"pypimal/internal/pool"
 )
 
 // featureThreshold is scikit-learn's FEATURE_THRESHOLD: values closer than
@@ -140,23 +142,15 @@ func presort(x *mat.Dense, workers int) *presorted {
 		workers = 1
 	}
 	raw := x.RawMatrix()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var rs rankSorter
-			for f := range next {
-				ps.lo[f], ps.hi[f] = rs.rank(raw.Data[f:], raw.Stride, n, ps.rank[f*n:(f+1)*n])
-			}
-		}()
+	// Each worker keeps its sort buffers across the columns it ranks. Ranking
+	// neither fails nor is cancelled; a panic is a bug and stays one.
+	st := pool.State[*rankSorter]{New: func(int) (*rankSorter, error) { return new(rankSorter), nil }}
+	if _, err := pool.RunWith(context.Background(), p, workers, st, func(rs *rankSorter, f int) error {
+		ps.lo[f], ps.hi[f] = rs.rank(raw.Data[f:], raw.Stride, n, ps.rank[f*n:(f+1)*n])
+		return nil
+	}); err != nil {
+		panic(fmt.Sprintf("presort: %v", err))
 	}
-	for f := 0; f < p; f++ {
-		next <- f
-	}
-	close(next)
-	wg.Wait()
 	for _, v := range ps.lo {
 		ps.maxK = max(ps.maxK, len(v))
 	}

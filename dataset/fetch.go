@@ -3,7 +3,6 @@ package dataset
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,6 +15,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"pypimal/internal/atomicfile"
+	"pypimal/internal/pool"
 )
 
 // Manifest sources Fetch knows how to rebuild.
@@ -188,31 +190,21 @@ func Fetch(ctx context.Context, opt FetchOptions) (FetchReport, error) {
 		}
 	}
 
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range opt.Workers {
-		wg.Go(func() {
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue // leave pending
-				}
-				status[i], errs[i] = f.fetchRow(ctx, rows[i], plans[i])
-			}
-		})
-	}
-feed:
+	var todo []int
 	for i := range rows {
-		if status[i] != fetchPending {
-			continue
-		}
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+		if status[i] == fetchPending {
+			todo = append(todo, i)
 		}
 	}
-	close(jobs)
-	wg.Wait()
+	// fetchRow reports its failures in the row's status; once ctx is
+	// cancelled the rows not handed out stay pending.
+	if k, err := pool.Run(ctx, len(todo), opt.Workers, func(k int) error {
+		i := todo[k]
+		status[i], errs[i] = f.fetchRow(ctx, rows[i], plans[i])
+		return nil
+	}); err != nil && k >= 0 {
+		return rep, fmt.Errorf("fetch %s: %w", rows[todo[k]].ID, err) // a panic
+	}
 
 	for i, s := range status {
 		switch s {
@@ -228,7 +220,7 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("fetch: %w", err)
 	}
-	if err := writeFileAtomic(root, "manifest.csv", raw); err != nil {
+	if err := atomicfile.WriteIn(root, "manifest.csv", raw); err != nil {
 		return rep, fmt.Errorf("fetch: copy manifest: %w", err)
 	}
 	f.logf("fetch: %d fetched, %d present, %d failed, into %s", rep.Fetched, rep.Present, rep.Failed, opt.Out)
@@ -358,7 +350,7 @@ func (f *fetcher) fetchRow(ctx context.Context, row Row, p fetchPlan) (fetchStat
 		err = verifyBytes(row, data)
 	}
 	if err == nil {
-		if werr := writeFileAtomic(f.root, p.rel, data); werr != nil {
+		if werr := atomicfile.WriteIn(f.root, p.rel, data); werr != nil {
 			err = pkgErr(row.ID, ErrFetch, fmt.Errorf("write %s: %w", row.Path, werr))
 		}
 	}
@@ -466,36 +458,6 @@ func verifyBytes(row Row, data []byte) *Error {
 		return pkgErr(row.ID, ErrHashMismatch, fmt.Errorf("fetched %s, manifest says %s", got, row.SHA256))
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to rel under root through a temporary file in
-// the same folder and a rename, so readers never see a partial archive.
-func writeFileAtomic(root *os.Root, rel string, data []byte) error {
-	dir := filepath.Dir(rel)
-	if dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	tmp := filepath.Join(dir, ".fetch-"+rand.Text()+".tmp")
-	fh, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = fh.Write(data)
-	if err == nil {
-		err = fh.Sync()
-	}
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = root.Rename(tmp, rel)
-	}
-	if err != nil {
-		_ = root.Remove(tmp)
-	}
-	return err
 }
 
 func (f *fetcher) logf(format string, a ...any) {

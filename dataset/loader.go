@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
-	"sync"
 
 	"github.com/schollz/progressbar/v3"
+
+	"pypimal/internal/pool"
 )
 
 // Result is the outcome of loading one manifest row.
@@ -28,18 +28,11 @@ type LoadOptions struct {
 }
 
 // LoadAll loads rows on a bounded worker pool and hands each result to fn,
-// one at a time, in completion order (use Result.Index to place it). At most
-// Workers packages plus one in fn are in memory at once, so fn should keep
-// only what it needs. A per-package failure is a Result with Err set; LoadAll
-// itself fails only when fn does or ctx is cancelled.
+// one at a time, in row order, while later rows load. At most 2×Workers
+// loaded packages wait for fn at once, so fn should keep only what it needs.
+// A per-package failure is a Result with Err set; LoadAll itself fails only
+// when fn does or ctx is cancelled.
 func LoadAll(ctx context.Context, dataDir string, rows []Row, opt LoadOptions, fn func(Result) error) error {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	var bar *progressbar.ProgressBar
 	if opt.Progress != nil {
 		bar = progressbar.NewOptions(len(rows), progressbar.OptionSetWriter(opt.Progress),
@@ -47,58 +40,25 @@ func LoadAll(ctx context.Context, dataDir string, rows []Row, opt LoadOptions, f
 			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
 		defer bar.Finish()
 	}
-
-	jobs := make(chan int)
-	results := make(chan Result)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				r := Result{Index: i, Row: rows[i]}
-				if opt.VerifyOnly {
-					_, r.Err = ReadVerified(dataDir, rows[i], opt.Limits)
-				} else {
-					r.Pkg, r.Err = loadSafely(dataDir, rows[i], opt.Limits)
-				}
-				select {
-				case results <- r:
-				case <-ctx.Done():
-					return
-				}
+	// Loading never fails the pool: every failure, a decoder panic
+	// included, is the row's Result.Err.
+	_, err := pool.Stream(ctx, len(rows), opt.Workers, pool.State[struct{}]{},
+		func(_ struct{}, i int) (Result, error) {
+			r := Result{Index: i, Row: rows[i]}
+			if opt.VerifyOnly {
+				_, r.Err = ReadVerified(dataDir, rows[i], opt.Limits)
+			} else {
+				r.Pkg, r.Err = loadSafely(dataDir, rows[i], opt.Limits)
 			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range rows {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
+			return r, nil
+		},
+		func(_ int, r Result) error {
+			if bar != nil {
+				_ = bar.Add(1)
 			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-
-	var firstErr error
-	for r := range results {
-		if firstErr != nil {
-			continue // drain so workers can exit
-		}
-		if bar != nil {
-			_ = bar.Add(1)
-		}
-		if err := fn(r); err != nil {
-			firstErr = err
-			cancel()
-		}
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+			return fn(r)
+		})
+	return err
 }
 
 // loadSafely turns a panic in a decoder (a bug, but archives are hostile)

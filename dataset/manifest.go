@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +37,26 @@ const (
 	Malicious = "malicious"
 	Benign    = "benign"
 )
+
+// LabelValue is the one encoding of a label as a model's target: 1 for
+// Malicious, 0 for anything else (Benign).
+func LabelValue(label string) int {
+	if label == Malicious {
+		return 1
+	}
+	return 0
+}
+
+// Digest is the sha256 (hex) of the rows' "id sha256" lines: the dataset
+// digest of run.json and of a trained model. Stored results carry it, so
+// the form must not change.
+func Digest(rows []Row) string {
+	h := sha256.New()
+	for _, r := range rows {
+		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // Column returns a column by its manifest name; ok is false for an unknown one.
 func (r Row) Column(name string) (string, bool) {

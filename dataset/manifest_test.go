@@ -137,3 +137,18 @@ func TestReadManifestFile(t *testing.T) {
 		t.Errorf("missing manifest: %v", err)
 	}
 }
+
+// TestDigestAndLabel pins the dataset digest (stored in run.json and model
+// files) and the label encoding.
+func TestDigestAndLabel(t *testing.T) {
+	rows := []Row{{ID: "a", SHA256: "00ff"}, {ID: "b", SHA256: "11"}}
+	// printf 'a 00ff\nb 11\n' | sha256sum
+	if got, want := Digest(rows), "b6148c02f148b79c24e453fb4ae5d6e1a1ef439dc7c57fbf9e37f623e0ed4fba"; got != want {
+		t.Errorf("Digest = %s, want %s", got, want)
+	}
+	for label, want := range map[string]int{Malicious: 1, Benign: 0, "": 0} {
+		if got := LabelValue(label); got != want {
+			t.Errorf("LabelValue(%q) = %d, want %d", label, got, want)
+		}
+	}
+}

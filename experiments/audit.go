@@ -22,9 +22,7 @@ type FeatureAudit struct {
 func Audit(t *featuresets.Table) ([]FeatureAudit, error) {
 	y := make([]int, len(t.Rows))
 	for i, r := range t.Rows {
-		if r.Label == dataset.Malicious {
-			y[i] = 1
-		}
+		y[i] = dataset.LabelValue(r.Label)
 	}
 	out := make([]FeatureAudit, 0, len(t.Features))
 	for j, f := range t.Features {

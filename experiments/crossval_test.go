@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"pypimal/classifiers"
+	kfold "pypimal/internal/folds"
 )
 
 func centroidFactory(token string, jitter float64) classifiers.PipelineFactory {
@@ -112,7 +113,7 @@ func TestCrossValidateFoldErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, _ := TestFoldIndex(folds, len(y))
+	idx, _ := kfold.TestFoldIndex(folds, len(y))
 	// rowIn returns a row tested by fold f of repeat r.
 	rowIn := func(r, f int) float64 { return float64(folds[r][f].Test[0]) }
 	tests := []struct {
@@ -212,8 +213,8 @@ func TestCrossValidatePartialFoldsAndCancel(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	folds, _ := StratifiedKFold(y, 5, 1)
-	_, err = CrossValidate(ctx, centroidFactory("", 0), d, y, [][]Fold{folds}, ProbaThreshold, CVOptions{})
+	sf, _ := kfold.StratifiedKFold(y, 5, 1)
+	_, err = CrossValidate(ctx, centroidFactory("", 0), d, y, [][]Fold{sf}, ProbaThreshold, CVOptions{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: error %v, want context.Canceled", err)
 	}

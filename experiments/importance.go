@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"pypimal/classifiers"
+	"pypimal/internal/folds"
 	"pypimal/internal/pool"
 )
 
@@ -103,7 +104,7 @@ func PermutationImportance(ctx context.Context, p classifiers.Pipeline, d classi
 	idx, err := pool.Run(ctx, len(features)*repeats, opts.Workers, func(i int) error {
 		ft := &features[i/repeats]
 		rep := i % repeats
-		perm := newRNG(DeriveSeed(opts.Seed, streamPerm, kindTag(ft.Kind), featureKey(*ft), int64(rep))).perm(n)
+		perm := folds.Perm(DeriveSeed(opts.Seed, folds.StreamPerm, kindTag(ft.Kind), featureKey(*ft), int64(rep)), n)
 		pd := permuted(d, ft, perm)
 		s, err := p.Predict(pd)
 		if err != nil {

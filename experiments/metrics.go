@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"pypimal/internal/folds"
 )
 
 // Thresholds on Pipeline.Predict output above which a row is called
@@ -206,20 +208,9 @@ func averagePrecision(y []int, scores []float64, pos int) float64 {
 
 // MeanStd returns the mean and the population standard deviation (ddof=0,
 // numpy.std's default, which sklearn-based papers report) of xs; NaN for an
-// empty slice. A NaN element makes both NaN.
-func MeanStd(xs []float64) (mean, std float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)))
-}
+// empty slice. A NaN element makes both NaN. (The group k-fold's balance
+// uses the same function.)
+func MeanStd(xs []float64) (mean, std float64) { return folds.MeanStd(xs) }
 
 // Stat is a mean and a ddof=0 standard deviation over folds.
 type Stat struct {

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"pypimal/internal/atomicfile"
 )
 
 // Cache stores one feature row per key: the archive's sha256 for a row as
@@ -91,27 +92,7 @@ func (c *Cache) Put(sha string, r *Row) error {
 		return fmt.Errorf("cache: encode: %w", err)
 	}
 	buf.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(buf.Bytes())))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	return writeAtomic(p, buf.Bytes())
-}
-
-// writeAtomic writes data to a temp file beside name and renames it into
-// place, so readers never see a partial entry.
-func writeAtomic(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("cache: write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(p, buf.Bytes()); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil

@@ -2,14 +2,15 @@ package featuresets
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"pypimal/dataset"
+	"pypimal/internal/pool"
 )
 
 // Options tune ExtractAll.
@@ -52,45 +53,32 @@ func ExtractAll(ctx context.Context, dataDir string, rows []dataset.Row, opt Opt
 	errs := make([]*ExtractError, len(rows))
 	timings := make([]Timing, workers)
 
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	var setupErr error
-	var once sync.Once
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+	// Each worker has its own parser and its own timings.
+	type worker struct {
+		ex *Extractor
+		tm *Timing
+	}
+	st := pool.State[worker]{
+		New: func(w int) (worker, error) {
 			ex, err := NewExtractor()
 			if err != nil {
-				once.Do(func() { setupErr = err })
-				for range jobs {
-				}
-				return
+				return worker{}, err
 			}
-			defer ex.Close()
 			ex.Budget = opt.Budget
-			for i := range jobs {
-				out[i], errs[i] = extractOne(ex, dataDir, rows[i], opt, &timings[w])
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-			}
-		}(w)
+			return worker{ex, &timings[w]}, nil
+		},
+		Close: func(w worker) { w.ex.Close() },
 	}
-feed:
-	for i := range rows {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	if i, err := pool.RunWith(ctx, len(rows), workers, st, func(w worker, i int) error {
+		out[i], errs[i] = extractOne(w.ex, dataDir, rows[i], opt, w.tm)
+		if bar != nil {
+			_ = bar.Add(1)
 		}
-	}
-	close(jobs)
-	wg.Wait()
-	if setupErr != nil {
-		return nil, nil, Timing{}, setupErr
-	}
-	if err := ctx.Err(); err != nil {
+		return nil
+	}); err != nil {
+		if i >= 0 { // a panic: extractOne reports every other failure per row
+			err = fmt.Errorf("extract %s: %w", rows[i].ID, err)
+		}
 		return nil, nil, Timing{}, err
 	}
 	t := &Table{Features: Catalogue()}

@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/featuresets"
+	"pypimal/internal/pool"
 )
 
 // Verdicts.
@@ -380,85 +380,27 @@ func (s *Scanner) Scan(ctx context.Context, paths []string, emit func(Result) er
 	if len(targets) == 0 {
 		return sum, nil
 	}
-	type done struct {
-		i int
-		r Result
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan int)
-	results := make(chan done)
-	var wg sync.WaitGroup
-	var setupErr error
-	var once sync.Once
-	for w := 0; w < min(s.opt.Workers, len(targets)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// Each worker has its own parser; scanTarget turns every failure of a
+	// package, a panic included, into its result, so only a parser that
+	// cannot be made, emit or ctx stop the scan.
+	st := pool.State[*featuresets.Extractor]{
+		New: func(int) (*featuresets.Extractor, error) {
 			ex, err := featuresets.NewExtractor()
 			if err != nil {
-				once.Do(func() { setupErr = err; cancel() })
-				return
+				return nil, fmt.Errorf("scan: %w", err)
 			}
-			defer ex.Close()
 			ex.Budget = s.opt.Budget
-			for i := range jobs {
-				r := s.scanTarget(ex, targets[i])
-				select {
-				case results <- done{i, r}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
+			return ex, nil
+		},
+		Close: func(ex *featuresets.Extractor) { ex.Close() },
 	}
-	go func() {
-		defer close(jobs)
-		for i := range targets {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-	// Emit in path order: hold results that finish early.
-	pending := map[int]Result{}
-	next := 0
-	var emitErr error
-	for d := range results {
-		pending[d.i] = d.r
-		for {
-			r, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
+	_, err := pool.Stream(ctx, len(targets), s.opt.Workers, st,
+		func(ex *featuresets.Extractor, i int) (Result, error) { return s.scanTarget(ex, targets[i]), nil },
+		func(_ int, r Result) error {
 			sum.add(&r)
-			if emitErr == nil {
-				if emitErr = emit(r); emitErr != nil {
-					cancel()
-				}
-			}
-		}
-	}
-	switch {
-	case setupErr != nil:
-		return sum, fmt.Errorf("scan: %w", setupErr)
-	case emitErr != nil:
-		return sum, emitErr
-	case next < len(targets):
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		return sum, fmt.Errorf("scan: stopped after %d of %d packages", next, len(targets))
-	}
-	return sum, nil
+			return emit(r)
+		})
+	return sum, err
 }
 
 // scanTarget reads and scores one package; every failure, a panic

@@ -3,8 +3,6 @@ package vetting
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
@@ -91,10 +89,7 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	var y []int
 	var nMal int
 	for _, r := range trained {
-		v := 0
-		if r.Label == dataset.Malicious {
-			v = 1
-		}
+		v := dataset.LabelValue(r.Label)
 		nMal += v
 		y = append(y, v)
 	}
@@ -155,7 +150,7 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 		return nil, err
 	}
 	m.Training = Training{
-		Created: start.UTC().Format(time.RFC3339), DatasetDigest: digest(trainRows), Config: m.Training.Config,
+		Created: start.UTC().Format(time.RFC3339), DatasetDigest: dataset.Digest(trainRows), Config: m.Training.Config,
 		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
 		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
 	}
@@ -352,15 +347,6 @@ func formRates(y []int, scores []float64, form []string, threshold float64) ([]F
 		out[i] = FormRate{Form: f, Benign: len(by[f]), FP: r.FP, FPR: r.FPR}
 	}
 	return out, nil
-}
-
-// digest is the sha256 of "id sha256" lines, as run.json's dataset digest.
-func digest(rows []dataset.Row) string {
-	h := sha256.New()
-	for _, r := range rows {
-		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // benignMedians returns, per column, the lower median over benign rows:

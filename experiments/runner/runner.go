@@ -10,10 +10,7 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +22,7 @@ import (
 	"pypimal/experiments"
 	"pypimal/experiments/results"
 	"pypimal/featuresets"
+	"pypimal/internal/atomicfile"
 )
 
 // Options are run-time settings that are not part of the experiment.
@@ -268,7 +266,7 @@ func splitTable(t *featuresets.Table, trainRows, testRows []dataset.Row) (*Split
 			}
 			tr := t.Rows[i]
 			s.Rows = append(s.Rows, tr)
-			s.Labels = append(s.Labels, label(tr.Label))
+			s.Labels = append(s.Labels, dataset.LabelValue(tr.Label))
 		}
 		s.Table.Rows = s.Rows
 		return s
@@ -276,19 +274,8 @@ func splitTable(t *featuresets.Table, trainRows, testRows []dataset.Row) (*Split
 	return side(trainRows), side(testRows)
 }
 
-func label(l string) int {
-	if l == dataset.Malicious {
-		return 1
-	}
-	return 0
-}
-
 func datasetSummary(train, test *Split, used []dataset.Row, failed int) results.DatasetSummary {
-	h := sha256.New()
-	for _, r := range used {
-		fmt.Fprintf(h, "%s %s\n", r.ID, r.SHA256)
-	}
-	s := results.DatasetSummary{Digest: hex.EncodeToString(h.Sum(nil)), Failed: failed}
+	s := results.DatasetSummary{Digest: dataset.Digest(used), Failed: failed}
 	for _, y := range train.Labels {
 		if y == 1 {
 			s.TrainMalicious++
@@ -324,23 +311,7 @@ func writeJSONAtomic(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(append(b, '\n'))
-	if err := errors.Join(werr, tmp.Close()); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(name, append(b, '\n'))
 }
 
 // familyGroups maps each family to the selection's columns (indices into

@@ -1,4 +1,4 @@
-package experiments
+package folds
 
 import (
 	"slices"
@@ -78,5 +78,29 @@ func TestRNGIntnUniform(t *testing.T) {
 		if v != i {
 			t.Fatalf("perm(100) is not a permutation: %v", p)
 		}
+	}
+}
+
+// TestChildSeedPinned pins ChildSeed to the formula the classifiers used
+// before it moved here (seed + (i+1)·golden, one SplitMix64 finaliser): the
+// forest's trees and the intersection's members are seeded with it.
+func TestChildSeedPinned(t *testing.T) {
+	old := func(seed int64, i int) int64 {
+		z := uint64(seed) + uint64(i+1)*0x9e3779b97f4a7c15
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		return int64(z ^ (z >> 31))
+	}
+	tests := []struct {
+		seed int64
+		i    int
+	}{{0, 0}, {42, 0}, {42, 99}, {-7, 3}, {1 << 62, 1000}}
+	for _, tc := range tests {
+		if got, want := ChildSeed(tc.seed, tc.i), old(tc.seed, tc.i); got != want {
+			t.Errorf("ChildSeed(%d, %d) = %d, want %d", tc.seed, tc.i, got, want)
+		}
+	}
+	if ChildSeed(42, 0) == DeriveSeed(42, 0) {
+		t.Error("ChildSeed and DeriveSeed agree: one was changed into the other")
 	}
 }

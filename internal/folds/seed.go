@@ -1,4 +1,4 @@
-package experiments
+package folds
 
 import "math/bits"
 
@@ -8,7 +8,7 @@ const (
 	streamFolds      int64 = 1
 	streamGroupFolds int64 = 2
 	streamFit        int64 = 3
-	streamPerm       int64 = 4
+	StreamPerm       int64 = 4 // permutation importance's shuffles
 )
 
 // splitmix64 is the finaliser of Steele et al.'s SplitMix64: a bijection on
@@ -40,6 +40,19 @@ func DeriveSeed(base int64, path ...int64) int64 {
 func FitSeed(base int64, repeat, fold int) int64 {
 	return DeriveSeed(base, streamFit, int64(repeat), int64(fold))
 }
+
+// ChildSeed gives the i-th child seed of seed: one SplitMix64 step from
+// seed + (i+1)·golden ratio. The models use it for their parts (a forest's
+// trees, an intersection's members), so parallel work gets seeds that do not
+// depend on scheduling. It is not DeriveSeed(seed, i) and must not become
+// it: fitted models, and so every stored score, depend on its values.
+func ChildSeed(seed int64, i int) int64 {
+	return int64(splitmix64(uint64(seed) + uint64(i)*0x9e3779b97f4a7c15))
+}
+
+// Perm returns a uniformly random permutation of 0..n-1 drawn from seed, the
+// same on every platform and Go release.
+func Perm(seed int64, n int) []int { return newRNG(seed).perm(n) }
 
 // rng is a SplitMix64 generator. It is used instead of math/rand so that the
 // shuffles (and so the exported folds) stay the same across Go releases.
