@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"pypimal/dataset"
+	"pypimal/experiments/confusion"
 )
 
 // Series is one way of counting alerts per package.
@@ -168,56 +169,36 @@ func meanMedianZero(vals []int) (mean, median, zero float64) {
 }
 
 // Confusion counts a detector's verdicts; malicious is the positive class.
-type Confusion struct{ TP, FP, FN, TN int }
-
-// Add counts one verdict.
-func (c *Confusion) Add(malicious, flagged bool) {
-	switch {
-	case malicious && flagged:
-		c.TP++
-	case malicious:
-		c.FN++
-	case flagged:
-		c.FP++
-	default:
-		c.TN++
-	}
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-// Precision, Recall, F1 and FPR are 0 when undefined (nothing flagged, no
-// positives, no negatives).
-func (c Confusion) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
-func (c Confusion) Recall() float64    { return ratio(c.TP, c.TP+c.FN) }
-func (c Confusion) FPR() float64       { return ratio(c.FP, c.FP+c.TN) }
-func (c Confusion) F1() float64        { return ratio(2*c.TP, 2*c.TP+c.FP+c.FN) }
+type Confusion = confusion.Counts
 
 // BestThreshold returns the N ≥ 1 for which "flag when alerts ≥ N" has the
 // highest F1 on the given packages, and that F1. Ties go to the smallest N;
 // when nothing has an alert, N is 1 (F1 0).
+//
+// Alert counts are integers, so "alerts ≥ N" is the cut "alerts > N-1":
+// the cuts at the distinct counts give every verdict some N gives, by
+// increasing N.
 func BestThreshold(alerts []int, malicious []bool) (int, float64) {
-	cands := map[int]bool{1: true}
-	for _, a := range alerts {
-		if a >= 1 {
-			cands[a] = true
-		}
+	scores := make([]float64, len(alerts))
+	for i, a := range alerts {
+		scores[i] = float64(a)
 	}
-	ns := make([]int, 0, len(cands))
-	for n := range cands {
-		ns = append(ns, n)
-	}
-	sort.Ints(ns)
+	cuts := confusion.Cuts(scores, malicious)
 	bestN, bestF1 := 1, -1.0
-	for _, n := range ns {
-		var c Confusion
-		for i, a := range alerts {
-			c.Add(malicious[i], a >= n)
+	for k, c := range cuts {
+		// The smallest N ≥ 1 whose verdict is this cut's, if any.
+		var n int
+		switch {
+		case k == 0 && cuts[1].At >= 1:
+			n = 1 // everything flagged: every count is ≥ 1
+		case k == 0:
+			continue // some count is 0: no N ≥ 1 flags everything
+		case c.At == 0:
+			n = 1 // "> 0" is "≥ 1"
+		case k+1 < len(cuts):
+			n = int(cuts[k+1].At) // "> v" is "≥ the next count"
+		default:
+			continue // flags nothing, but some count is ≥ 1
 		}
 		if f := c.F1(); f > bestF1+1e-12 {
 			bestN, bestF1 = n, f
@@ -391,7 +372,7 @@ func TopBanditTests(res *Result, k int) []TestCount {
 			}
 			for r, id := range ids {
 				out = append(out, TestCount{Scope: sc, Class: cl, Rank: r + 1, TestID: id, Name: BanditTestName(id),
-					Alerts: alerts[id], Packages: pkgs[id], Share: ratio(pkgs[id], counted)})
+					Alerts: alerts[id], Packages: pkgs[id], Share: confusion.Ratio(float64(pkgs[id]), float64(counted))})
 			}
 		}
 	}
@@ -457,8 +438,8 @@ func PackjAPIUsage(res *Result) []APIStat {
 						calls += n
 					}
 				}
-				st.Share = ratio(st.Using, st.Counted)
-				st.MeanCalls = ratio(calls, st.Counted)
+				st.Share = confusion.Ratio(float64(st.Using), float64(st.Counted))
+				st.MeanCalls = confusion.Ratio(float64(calls), float64(st.Counted))
 				out = append(out, st)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"pypimal/experiments/confusion"
 	"pypimal/internal/folds"
 )
 
@@ -85,13 +86,11 @@ func Evaluate(y []int, scores []float64, threshold float64) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
-	m := confusion(y, scores, threshold)
+	c := confusion.At(y, scores, threshold)
+	m := Metrics{Threshold: threshold, TP: c.TP, FP: c.FP, TN: c.TN, FN: c.FN,
+		Precision: c.Precision(), Recall: c.Recall(), F1: c.F1(), FPR: c.FPR()}
 	tp, fp, tn, fn := float64(m.TP), float64(m.FP), float64(m.TN), float64(m.FN)
-	m.Precision = ratio(tp, tp+fp)
-	m.Recall = ratio(tp, tp+fn)
-	m.F1 = ratio(2*tp, 2*tp+fp+fn)
 	m.Accuracy = (tp + tn) / float64(len(y))
-	m.FPR = ratio(fp, fp+tn)
 	// Products in float64: with int counts they overflow beyond ~55k rows.
 	if den := math.Sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)); den > 0 {
 		m.MCC = (tp*tn - fp*fn) / den
@@ -106,36 +105,10 @@ func Evaluate(y []int, scores []float64, threshold float64) (Metrics, error) {
 	return m, nil
 }
 
-func confusion(y []int, scores []float64, threshold float64) Metrics {
-	m := Metrics{Threshold: threshold}
-	for i, v := range y {
-		predPos := scores[i] > threshold
-		switch {
-		case v == 1 && predPos:
-			m.TP++
-		case v == 1:
-			m.FN++
-		case predPos:
-			m.FP++
-		default:
-			m.TN++
-		}
-	}
-	return m
-}
-
 // f1At is Evaluate(...).F1 without the ranking metrics, for the hot loop of
 // permutation importance. Inputs must have passed checkScored.
 func f1At(y []int, scores []float64, threshold float64) float64 {
-	m := confusion(y, scores, threshold)
-	return ratio(float64(2*m.TP), float64(2*m.TP+m.FP+m.FN))
-}
-
-func ratio(num, den float64) float64 {
-	if den == 0 {
-		return 0
-	}
-	return num / den
+	return confusion.At(y, scores, threshold).F1()
 }
 
 // ROCAUC is sklearn's roc_auc_score for binary labels: the trapezoidal area

@@ -1,7 +1,6 @@
 package vetting
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"pypimal/classifiers"
 	"pypimal/dataset"
 	"pypimal/experiments"
+	"pypimal/experiments/confusion"
 	"pypimal/featuresets"
 )
 
@@ -399,18 +399,14 @@ func ChooseThreshold(y []int, scores []float64, targetFPR float64) (Threshold, e
 	if !(targetFPR >= 0 && targetFPR < 1) {
 		return Threshold{}, fmt.Errorf("target false-positive rate %v: want 0 (maximise F1) or a rate in (0, 1)", targetFPR)
 	}
-	type pt struct {
-		s float64
-		y int
-	}
-	pts := make([]pt, len(y))
+	malicious := make([]bool, len(y))
 	var P, N int
 	for i := range y {
 		if math.IsNaN(scores[i]) || math.IsInf(scores[i], 0) {
 			return Threshold{}, fmt.Errorf("row %d has score %v", i, scores[i])
 		}
-		pts[i] = pt{scores[i], y[i]}
-		if y[i] == 1 {
+		malicious[i] = y[i] == 1
+		if malicious[i] {
 			P++
 		} else {
 			N++
@@ -419,37 +415,13 @@ func ChooseThreshold(y []int, scores []float64, targetFPR float64) (Threshold, e
 	if P == 0 || N == 0 {
 		return Threshold{}, fmt.Errorf("out-of-fold scores of a single class (%d malicious, %d benign)", P, N)
 	}
-	slices.SortFunc(pts, func(a, b pt) int { return cmp.Compare(a.s, b.s) })
-	// Walk the distinct scores upwards. At threshold u (a distinct score),
-	// the rows called malicious are those scoring above u.
-	type cand struct {
-		t      float64 // the distinct score
-		next   float64 // the next higher distinct score (NaN for the highest)
-		tp, fp int
-	}
-	var cands []cand
-	// Below every score: every row is called malicious.
-	cands = append(cands, cand{t: math.Nextafter(pts[0].s, math.Inf(-1)), next: pts[0].s, tp: P, fp: N})
-	var cumP, cumN int
-	for i := 0; i < len(pts); {
-		u := pts[i].s
-		for ; i < len(pts) && pts[i].s == u; i++ {
-			if pts[i].y == 1 {
-				cumP++
-			} else {
-				cumN++
-			}
-		}
-		next := math.NaN()
-		if i < len(pts) {
-			next = pts[i].s
-		}
-		cands = append(cands, cand{t: u, next: next, tp: P - cumP, fp: N - cumN})
-	}
+	// At each cut (a threshold just below every score, then each distinct
+	// score) the rows scoring above it are called malicious.
+	cands := confusion.Cuts(scores, malicious)
 	if targetFPR > 0 {
 		for _, c := range cands {
-			if float64(c.fp)/float64(N) <= targetFPR {
-				return Threshold{Value: c.t, Method: MethodTargetFPR, TargetFPR: targetFPR}, nil
+			if float64(c.FP)/float64(N) <= targetFPR {
+				return Threshold{Value: c.At, Method: MethodTargetFPR, TargetFPR: targetFPR}, nil
 			}
 		}
 		// Unreachable: the highest score flags nothing.
@@ -457,21 +429,17 @@ func ChooseThreshold(y []int, scores []float64, targetFPR float64) (Threshold, e
 	}
 	best, bestF1 := -1, -1.0
 	for k, c := range cands {
-		f1 := 0.0
-		if c.tp > 0 {
-			f1 = 2 * float64(c.tp) / float64(2*c.tp+c.fp+(P-c.tp))
-		}
-		if f1 >= bestF1 {
+		if f1 := c.F1(); f1 >= bestF1 {
 			best, bestF1 = k, f1
 		}
 	}
-	c := cands[best]
-	t := c.t
-	if !math.IsNaN(c.next) {
+	t := cands[best].At
+	if best+1 < len(cands) {
 		// Halfway to the next score: the same out-of-fold counts with a
-		// margin on both sides (c.t itself when the two are adjacent floats).
-		if mid := c.t/2 + c.next/2; mid > c.t && mid < c.next {
-			t = mid
+		// margin on both sides (the cut itself when the two are adjacent
+		// floats).
+		if next := cands[best+1].At; t/2+next/2 > t && t/2+next/2 < next {
+			t = t/2 + next/2
 		}
 	}
 	return Threshold{Value: t, Method: MethodMaxF1}, nil
