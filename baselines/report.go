@@ -300,6 +300,16 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 		pf("\n")
 	}
 
+	mdAlerts(pf, stats, split)
+	mdDetectors(pf, dets, split)
+	mdAPI(pf, api)
+	mdBanditTests(pf, res, tests)
+	mdTimings(pf, res, times, split)
+	return b.Bytes()
+}
+
+// mdAlerts writes the paper's Fig. 3 table: alerts per package by tool, scope and class.
+func mdAlerts(pf func(string, ...any), stats []ClassStat, split string) {
 	pf("## Alerts per package (the paper's Fig. 3)\n\n")
 	pf("![Mean alerts per package by class and scope](%s.png)\n\n", ReportPlotStem)
 	pf("| tool | scope | class | packages | mean | median | zero alerts | failed |\n|---|---|---|---:|---:|---:|---:|---:|\n")
@@ -312,7 +322,10 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 	}
 	pf("\nMean and median over packages with a result; \"zero alerts\" is the share of them without any. ")
 	pf("Other splits: `%s`.\n\n", ReportAlertsClass)
+}
 
+// mdDetectors writes the tools (and pypimal) as detectors.
+func mdDetectors(pf func(string, ...any), dets []DetectorScore, split string) {
 	pf("## Tools as detectors\n\n")
 	pf("A tool flags a package when it raises at least N alerts: N = 1, and the N that maximises F1 on the training rows "+
 		"(ties to the smaller N), applied to the %s rows. pypimal is the stacking model on the same packages. "+
@@ -339,7 +352,10 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 			ff(d.Precision, 3), ff(d.Recall, 3), ff(d.F1, 3), ff(d.FPR, 3), d.TP, d.FP, d.FN, d.TN, d.Failed)
 	}
 	pf("\n")
+}
 
+// mdAPI writes packj's API usage by category.
+func mdAPI(pf func(string, ...any), api []APIStat) {
 	if len(api) > 0 {
 		pf("## packj API usage by category\n\n")
 		pf("packj maps each called API to a permission category; these are its call-site counts. " +
@@ -355,7 +371,10 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 		}
 		pf("\n")
 	}
+}
 
+// mdBanditTests writes bandit's most frequent tests per class.
+func mdBanditTests(pf func(string, ...any), res *Result, tests []TestCount) {
 	if res.Bandit != nil {
 		pf("## What bandit reacts to\n\n")
 		pf("bandit's %d most frequent tests per class in the `package` scope (findings; packages with at least one; "+
@@ -375,7 +394,10 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 			pf("\n")
 		}
 	}
+}
 
+// mdTimings writes the timings, the one section that varies between runs.
+func mdTimings(pf func(string, ...any), res *Result, times []TimingStat, split string) {
 	pf("## Timings\n\n")
 	pf("*These vary from run to run; everything above this section is deterministic. Per package: `%s`.*\n\n", ReportTimings)
 	if res.Bandit != nil {
@@ -393,7 +415,6 @@ func markdown(res *Result, stats []ClassStat, dets []DetectorScore, tests []Test
 			"packj's times are its own analysis times from the reports (2-core machine, unpacking excluded); " +
 			"pypimal's are feature extraction plus prediction.\n")
 	}
-	return b.Bytes()
 }
 
 func scopeIndex(s Scope) int {
