@@ -26,6 +26,11 @@ import (
 // The overhead is the ratio of their ns/op:
 //
 //	cd beam && go test -run '^$' -bench ExtractSlice -benchtime 3x ./pipeline
+//
+// Each also reports the process's CPU seconds per op (user + system) and
+// cores, their ratio to the wall time: on a shared machine the CPU ratio
+// is the steadier figure, and cores says how much of the machine a side
+// used.
 func BenchmarkExtractSlice(b *testing.B) {
 	data := sharedData()
 	if data == "" {
@@ -35,6 +40,7 @@ func BenchmarkExtractSlice(b *testing.B) {
 	dir := b.TempDir()
 	writeManifest(b, filepath.Join(dir, "manifest.csv"), rows)
 	b.Run("cli", func(b *testing.B) {
+		cpu := processCPU()
 		for b.Loop() {
 			tab, errs, _, err := featuresets.ExtractAll(context.Background(), data, rows, featuresets.Options{Workers: 2})
 			if err != nil {
@@ -52,9 +58,10 @@ func BenchmarkExtractSlice(b *testing.B) {
 				f.Close()
 			}
 		}
-		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "packages/s")
+		reportRates(b, len(rows), processCPU()-cpu)
 	})
 	b.Run("beam-prism", func(b *testing.B) {
+		cpu := processCPU()
 		for b.Loop() {
 			p, s := beam.NewPipelineWithRoot()
 			if err := Extract(s, ExtractConfig{Input: Input{Manifest: filepath.Join(dir, "manifest.csv"), DataDir: data}, Output: b.TempDir(), Shards: 4}); err != nil {
@@ -64,8 +71,24 @@ func BenchmarkExtractSlice(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "packages/s")
+		reportRates(b, len(rows), processCPU()-cpu)
 	})
+}
+
+// reportRates reports packages/s, CPU seconds per op and cores used.
+func reportRates(b *testing.B, rows int, cpu time.Duration) {
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "packages/s")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
+}
+
+// processCPU is the CPU time of the whole process, all threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // threadCPU is the CPU time of the calling OS thread.
