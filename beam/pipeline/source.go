@@ -19,6 +19,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"pypimal/dataset"
+	"pypimal/featuresets"
 )
 
 func init() {
@@ -153,6 +154,34 @@ func dirOf(p string) string {
 		return p
 	}
 	return filepath.Dir(p)
+}
+
+// worker is the per-instance state both per-package DoFns share: a
+// tree-sitter parser and the filesystems, made in Setup and released in
+// Teardown.
+type worker struct {
+	ex *featuresets.Extractor
+	st *store
+}
+
+func (w *worker) setup() error {
+	ex, err := featuresets.NewExtractor()
+	if err != nil {
+		return err
+	}
+	w.ex, w.st = ex, newStore()
+	return nil
+}
+
+func (w *worker) teardown() error {
+	if w.ex != nil {
+		w.ex.Close()
+		w.ex = nil
+	}
+	if w.st != nil {
+		return w.st.Close()
+	}
+	return nil
 }
 
 // store adapts Beam's filesystems to dataset.Store, keeping one
