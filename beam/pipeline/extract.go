@@ -68,7 +68,8 @@ func Extract(s beam.Scope, cfg ExtractConfig) error {
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	lines, stats := beam.ParDo2(s.Scope("Extract"), &extractFn{MaxArchive: cfg.MaxArchive}, jobs)
+	out := inLanes(s.Scope("Extract"), &extractFn{MaxArchive: cfg.MaxArchive}, jobs, 2)
+	lines, stats := out[0], out[1]
 	writeShards(s, cfg.Output, max(cfg.Shards, 1), kinds, lines)
 	beam.ParDo0(s, &writeSummaryFn{Name: joinPath(cfg.Output, "summary.json")}, totals(s, stats))
 	return nil

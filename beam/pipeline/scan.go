@@ -59,7 +59,8 @@ func Scan(s beam.Scope, cfg ScanConfig) error {
 	if reasons <= 0 {
 		reasons = -1 // as the CLI: none
 	}
-	lines, stats, flagged := beam.ParDo3(s.Scope("Scan"), &scanFn{Model: cfg.Model, Reasons: reasons, MaxArchive: cfg.MaxArchive}, jobs)
+	out := inLanes(s.Scope("Scan"), &scanFn{Model: cfg.Model, Reasons: reasons, MaxArchive: cfg.MaxArchive}, jobs, 3)
+	lines, stats, flagged := out[0], out[1], out[2]
 	kinds := map[string]FileKind{FileResults: {Prefix: "results", Ext: ".jsonl"}}
 	writeShards(s, cfg.Output, max(cfg.Shards, 1), kinds, lines)
 	sum := totals(s, stats)

@@ -61,8 +61,9 @@ func (in Input) validate() error {
 	return nil
 }
 
-// Jobs expands the input into one Job per package, then reshuffles them
-// so that a runner can spread one manifest's rows over its workers.
+// Jobs expands the input into one Job per package. Its consumers reshuffle
+// them (inLanes) so that a runner can spread one manifest's rows over its
+// workers.
 func Jobs(s beam.Scope, in Input) (beam.PCollection, error) {
 	if err := in.validate(); err != nil {
 		return beam.PCollection{}, err
@@ -78,7 +79,7 @@ func Jobs(s beam.Scope, in Input) (beam.PCollection, error) {
 	} else {
 		jobs = beam.ParDo(s, &matchFn{}, beam.CreateList(s, in.Patterns))
 	}
-	return beam.Reshuffle(s, jobs), nil
+	return jobs, nil
 }
 
 // manifestFn reads a manifest and emits its rows.
