@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"io"
@@ -26,6 +27,15 @@ import (
 // The overhead is the ratio of their ns/op:
 //
 //	cd beam && go test -run '^$' -bench ExtractSlice -benchtime 3x ./pipeline
+//
+// Each also reports the process's CPU seconds per op (user + system);
+// cores, their ratio to the wall time (how much of the machine a side
+// got); and demand, the mean number of its threads running or ready to
+// run, at most one per processor (sampled every 5 ms from /proc): how many
+// cores a side could use on an idle machine. On a shared machine (where a
+// session gets its share of the processors however many threads it has)
+// the CPU and demand figures are the steady ones, and an idle machine's
+// wall time is about CPU / demand.
 func BenchmarkExtractSlice(b *testing.B) {
 	data := sharedData()
 	if data == "" {
@@ -35,6 +45,7 @@ func BenchmarkExtractSlice(b *testing.B) {
 	dir := b.TempDir()
 	writeManifest(b, filepath.Join(dir, "manifest.csv"), rows)
 	b.Run("cli", func(b *testing.B) {
+		cpu, demand := processCPU(), sampleDemand()
 		for b.Loop() {
 			tab, errs, _, err := featuresets.ExtractAll(context.Background(), data, rows, featuresets.Options{Workers: 2})
 			if err != nil {
@@ -52,9 +63,10 @@ func BenchmarkExtractSlice(b *testing.B) {
 				f.Close()
 			}
 		}
-		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "packages/s")
+		reportRates(b, len(rows), processCPU()-cpu, demand())
 	})
 	b.Run("beam-prism", func(b *testing.B) {
+		cpu, demand := processCPU(), sampleDemand()
 		for b.Loop() {
 			p, s := beam.NewPipelineWithRoot()
 			if err := Extract(s, ExtractConfig{Input: Input{Manifest: filepath.Join(dir, "manifest.csv"), DataDir: data}, Output: b.TempDir(), Shards: 4}); err != nil {
@@ -64,8 +76,63 @@ func BenchmarkExtractSlice(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "packages/s")
+		reportRates(b, len(rows), processCPU()-cpu, demand())
 	})
+}
+
+// reportRates reports packages/s, CPU seconds per op, cores used and
+// demand.
+func reportRates(b *testing.B, rows int, cpu time.Duration, demand float64) {
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "packages/s")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
+	b.ReportMetric(demand, "demand")
+}
+
+// sampleDemand samples, every 5 ms until the returned function is called,
+// how many of the process's threads are running or runnable (state R in
+// /proc/self/task/*/stat), not counting the sampler's and at most
+// GOMAXPROCS; the function stops it and returns the mean (0 off Linux).
+func sampleDemand() func() float64 {
+	stop, done := make(chan struct{}), make(chan float64)
+	go func() {
+		runtime.LockOSThread() // one thread: its own R is discounted
+		var sum, n float64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				done <- sum / max(n, 1)
+				return
+			case <-t.C:
+			}
+			tasks, _ := filepath.Glob("/proc/self/task/*/stat")
+			r := -1
+			for _, f := range tasks {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					continue
+				}
+				// pid (comm) S ...: the state follows the last ')'.
+				if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'R' {
+					r++
+				}
+			}
+			sum += float64(min(max(r, 0), runtime.GOMAXPROCS(0)))
+			n++
+		}
+	}()
+	return func() float64 { close(stop); return <-done }
+}
+
+// processCPU is the CPU time of the whole process, all threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // threadCPU is the CPU time of the calling OS thread.

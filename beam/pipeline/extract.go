@@ -68,7 +68,8 @@ func Extract(s beam.Scope, cfg ExtractConfig) error {
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	lines, stats := beam.ParDo2(s.Scope("Extract"), &extractFn{MaxArchive: cfg.MaxArchive}, jobs)
+	out := inLanes(s.Scope("Extract"), &extractFn{MaxArchive: cfg.MaxArchive}, jobs, 2)
+	lines, stats := out[0], out[1]
 	writeShards(s, cfg.Output, max(cfg.Shards, 1), kinds, lines)
 	beam.ParDo0(s, &writeSummaryFn{Name: joinPath(cfg.Output, "summary.json")}, totals(s, stats))
 	return nil
@@ -79,40 +80,27 @@ func Extract(s beam.Scope, cfg ExtractConfig) error {
 type extractFn struct {
 	MaxArchive int64
 
-	ex  *featuresets.Extractor
-	st  *store
+	worker
 	buf bytes.Buffer
 	cw  *csv.Writer
 }
 
 func (f *extractFn) Setup() error {
-	ex, err := featuresets.NewExtractor()
-	if err != nil {
+	if err := f.setup(); err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
-	f.ex, f.st = ex, newStore()
 	f.cw = csv.NewWriter(&f.buf)
 	return nil
 }
 
-func (f *extractFn) Teardown() error {
-	if f.ex != nil {
-		f.ex.Close()
-		f.ex = nil
-	}
-	if f.st != nil {
-		return f.st.Close()
-	}
-	return nil
-}
+func (f *extractFn) Teardown() error { return f.teardown() }
 
 // ProcessElement emits the package's lines and its stats. A package that
 // fails is an errors line, never a failed bundle: only a broken output
 // encoder fails the element.
 func (f *extractFn) ProcessElement(ctx context.Context, j Job, emit func(Line), emitStats func(Stats)) error {
-	lim := dataset.Limits{MaxArchive: f.MaxArchive}
 	f.st.take()
-	r, ee := featuresets.ExtractPackage(f.ex, j.Row, load(ctx, f.st, j, lim))
+	r, ee := featuresets.ExtractPackage(f.ex, j.Row, load(ctx, f.st, j, dataset.Limits{MaxArchive: f.MaxArchive}))
 	st := Stats{Packages: 1, BytesRead: f.st.take()}
 	if ee != nil {
 		rec, err := f.record(featuresets.ErrorsCSVRecord(*ee))

@@ -15,7 +15,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"pypimal/dataset"
-	"pypimal/featuresets"
 	"pypimal/vetting"
 )
 
@@ -60,7 +59,8 @@ func Scan(s beam.Scope, cfg ScanConfig) error {
 	if reasons <= 0 {
 		reasons = -1 // as the CLI: none
 	}
-	lines, stats, flagged := beam.ParDo3(s.Scope("Scan"), &scanFn{Model: cfg.Model, Reasons: reasons, MaxArchive: cfg.MaxArchive}, jobs)
+	out := inLanes(s.Scope("Scan"), &scanFn{Model: cfg.Model, Reasons: reasons, MaxArchive: cfg.MaxArchive}, jobs, 3)
+	lines, stats, flagged := out[0], out[1], out[2]
 	kinds := map[string]FileKind{FileResults: {Prefix: "results", Ext: ".jsonl"}}
 	writeShards(s, cfg.Output, max(cfg.Shards, 1), kinds, lines)
 	sum := totals(s, stats)
@@ -107,9 +107,8 @@ type scanFn struct {
 	Reasons    int
 	MaxArchive int64
 
+	worker
 	sc *vetting.Scanner
-	ex *featuresets.Extractor
-	st *store
 }
 
 func (f *scanFn) Setup(ctx context.Context) error {
@@ -117,30 +116,18 @@ func (f *scanFn) Setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ex, err := featuresets.NewExtractor()
-	if err != nil {
+	if err := f.setup(); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
 	f.sc = vetting.NewScanner(m, vetting.ScanOptions{Reasons: f.Reasons, Limits: dataset.Limits{MaxArchive: f.MaxArchive}})
-	f.ex, f.st = ex, newStore()
 	return nil
 }
 
-func (f *scanFn) Teardown() error {
-	if f.ex != nil {
-		f.ex.Close()
-		f.ex = nil
-	}
-	if f.st != nil {
-		return f.st.Close()
-	}
-	return nil
-}
+func (f *scanFn) Teardown() error { return f.teardown() }
 
 func (f *scanFn) ProcessElement(ctx context.Context, j Job, emit func(Line), emitStats func(Stats), emitFlagged func(vetting.Result)) error {
-	lim := dataset.Limits{MaxArchive: f.MaxArchive}
 	f.st.take()
-	r := f.sc.ScanPackage(f.ex, j.Name, load(ctx, f.st, j, lim))
+	r := f.sc.ScanPackage(f.ex, j.Name, load(ctx, f.st, j, dataset.Limits{MaxArchive: f.MaxArchive}))
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", j.Name, err)

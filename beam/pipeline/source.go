@@ -19,6 +19,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"pypimal/dataset"
+	"pypimal/featuresets"
 )
 
 func init() {
@@ -60,8 +61,9 @@ func (in Input) validate() error {
 	return nil
 }
 
-// Jobs expands the input into one Job per package, then reshuffles them
-// so that a runner can spread one manifest's rows over its workers.
+// Jobs expands the input into one Job per package. Its consumers reshuffle
+// them (inLanes) so that a runner can spread one manifest's rows over its
+// workers.
 func Jobs(s beam.Scope, in Input) (beam.PCollection, error) {
 	if err := in.validate(); err != nil {
 		return beam.PCollection{}, err
@@ -77,7 +79,7 @@ func Jobs(s beam.Scope, in Input) (beam.PCollection, error) {
 	} else {
 		jobs = beam.ParDo(s, &matchFn{}, beam.CreateList(s, in.Patterns))
 	}
-	return beam.Reshuffle(s, jobs), nil
+	return jobs, nil
 }
 
 // manifestFn reads a manifest and emits its rows.
@@ -153,6 +155,34 @@ func dirOf(p string) string {
 		return p
 	}
 	return filepath.Dir(p)
+}
+
+// worker is the per-instance state both per-package DoFns share: a
+// tree-sitter parser and the filesystems, made in Setup and released in
+// Teardown.
+type worker struct {
+	ex *featuresets.Extractor
+	st *store
+}
+
+func (w *worker) setup() error {
+	ex, err := featuresets.NewExtractor()
+	if err != nil {
+		return err
+	}
+	w.ex, w.st = ex, newStore()
+	return nil
+}
+
+func (w *worker) teardown() error {
+	if w.ex != nil {
+		w.ex.Close()
+		w.ex = nil
+	}
+	if w.st != nil {
+		return w.st.Close()
+	}
+	return nil
 }
 
 // store adapts Beam's filesystems to dataset.Store, keeping one
