@@ -134,29 +134,12 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		logf("form shift: %s in %.1fs", shiftSummary(shift), timings["form_shift_features"])
 	}
 
-	res := &results.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
-	if y, err := configYAML(cfg); err == nil {
-		res.Config = y
-	}
-	res.Dataset = datasetSummary(train, test, all, len(extractErrs))
-	for _, e := range extractErrs {
-		res.Errors = append(res.Errors, results.PackageError{ID: e.ID, Label: e.Label, Reason: e.Reason, Detail: e.Detail})
-	}
-	for _, s := range cfg.FeatureSets {
-		res.Sets = append(res.Sets, s.Name)
-	}
-
+	res := newResults(cfg, train, test, all, extractErrs)
 	folds, err := cfg.Folds(train.Rows, train.Labels)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	ids := make([]string, len(train.Rows))
-	for i, r := range train.Rows {
-		ids[i] = r.ID
-	}
-	if err := writeCSV(filepath.Join(opt.OutDir, "folds.csv"), func(w io.Writer) error {
-		return experiments.WriteFoldsCSV(w, folds, len(train.Rows), ids)
-	}); err != nil {
+	if err := writeFolds(opt.OutDir, folds, train); err != nil {
 		return nil, err
 	}
 
@@ -179,22 +162,11 @@ func Run(ctx context.Context, cfg *experiments.Config, opt Options) (*Outcome, e
 		return nil, err
 	}
 
-	// Stacking against the intersection rule, on the importance set (an
-	// ablation that runs without that set or variant has no rules table).
-	_, ruleSet := cfg.FeatureSet(cfg.Importance.Set)
-	ruleSet = ruleSet && slices.Contains(cfg.Leaky, cfg.Importance.Leaky)
-	switch {
-	case len(test.Rows) == 0 || len(cfg.Intersection) == 0:
-		// nothing to compare
-	case !ruleSet:
-		g.logf("rules: skipped, importance.set %s (leaky=%v) is not among this run's cells", cfg.Importance.Set, cfg.Importance.Leaky)
-	default:
+	if g.rulesApply() {
 		t0 = time.Now()
-		rules, err := g.rules(ctx, preds)
-		if err != nil {
+		if res.Rules, err = g.rules(ctx, preds); err != nil {
 			return nil, fmt.Errorf("run: rules: %w", err)
 		}
-		res.Rules = rules
 		timings["rules"] = time.Since(t0).Seconds()
 	}
 
@@ -238,6 +210,50 @@ func (g *grid) cells(ctx context.Context, res *results.Results) ([]prediction, [
 		}
 	}
 	return preds, cells, nil
+}
+
+// newResults starts the results of cfg's run: config, dataset summary,
+// extraction errors and set names.
+func newResults(cfg *experiments.Config, train, test *Split, used []dataset.Row, extractErrs []featuresets.ExtractError) *results.Results {
+	res := &results.Results{Name: cfg.Name, Seed: cfg.Seed, Models: cfg.Models}
+	if y, err := configYAML(cfg); err == nil {
+		res.Config = y
+	}
+	res.Dataset = datasetSummary(train, test, used, len(extractErrs))
+	for _, e := range extractErrs {
+		res.Errors = append(res.Errors, results.PackageError{ID: e.ID, Label: e.Label, Reason: e.Reason, Detail: e.Detail})
+	}
+	for _, s := range cfg.FeatureSets {
+		res.Sets = append(res.Sets, s.Name)
+	}
+	return res
+}
+
+// writeFolds writes folds.csv: each training row's fold in each repeat.
+func writeFolds(dir string, folds [][]experiments.Fold, train *Split) error {
+	ids := make([]string, len(train.Rows))
+	for i, r := range train.Rows {
+		ids[i] = r.ID
+	}
+	return writeCSV(filepath.Join(dir, "folds.csv"), func(w io.Writer) error {
+		return experiments.WriteFoldsCSV(w, folds, len(train.Rows), ids)
+	})
+}
+
+// rulesApply reports whether the run compares stacking with the
+// intersection rule: on the importance set, when there are test rows and
+// intersection members (an ablation without that set or variant has no
+// rules table, and says so).
+func (g *grid) rulesApply() bool {
+	if len(g.test.Rows) == 0 || len(g.cfg.Intersection) == 0 {
+		return false
+	}
+	_, ok := g.cfg.FeatureSet(g.cfg.Importance.Set)
+	if !ok || !slices.Contains(g.cfg.Leaky, g.cfg.Importance.Leaky) {
+		g.logf("rules: skipped, importance.set %s (leaky=%v) is not among this run's cells", g.cfg.Importance.Set, g.cfg.Importance.Leaky)
+		return false
+	}
+	return true
 }
 
 func checkClasses(side string, y []int) error {
