@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -164,10 +163,7 @@ func FitFingerprint(p Pipeline, data string) (f Fingerprint, ok bool) {
 	if !isModel || mp.spec == "" {
 		return Fingerprint{}, false
 	}
-	steps, _ := json.Marshal(struct {
-		Text VectoriserParams
-	}{mp.Text})
-	return Fingerprint{Data: data, Model: mp.spec + string(steps), Seed: mp.Seed}, true
+	return Fingerprint{Data: data, Model: mp.spec, Seed: mp.Seed}, true
 }
 
 // FitSource supplies pipelines fitted beforehand (a grid's single-model

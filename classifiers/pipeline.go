@@ -22,7 +22,7 @@ type ModelPipeline struct {
 	Model       Classifier
 
 	newModel Factory
-	spec     string // ModelSpec.key of the model newModel builds; "" when unknown
+	spec     string // the model, options and text settings (ModelSpec.Pipeline); "" when unknown
 }
 
 // NewPipeline returns an unfitted pipeline around the classifier that

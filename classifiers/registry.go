@@ -62,11 +62,18 @@ type Stored interface {
 	Validate() error
 }
 
+// registered is a Model with the pointer type its New returns, which
+// stored models decode into.
+type registered struct {
+	Model
+	typ reflect.Type
+}
+
 var models = struct {
 	sync.RWMutex
-	byName map[string]Model
+	byName map[string]registered
 	byType map[reflect.Type]string
-}{byName: map[string]Model{}, byType: map[reflect.Type]string{}}
+}{byName: map[string]registered{}, byType: map[reflect.Type]string{}}
 
 // Register adds a model. Each model file registers its model in an init
 // function; tests may register toy models. It panics on an empty or
@@ -93,7 +100,7 @@ func Register(m Model) {
 	if other, dup := models.byType[typ]; dup {
 		panic(fmt.Sprintf("classifiers: Register %s: type %v is already model %q", m.Name, typ, other))
 	}
-	models.byName[m.Name] = m
+	models.byName[m.Name] = registered{m, typ}
 	models.byType[typ] = m.Name
 }
 
@@ -111,13 +118,18 @@ func ModelNames() []string {
 
 // Lookup returns the registered model of that name.
 func Lookup(name string) (Model, error) {
+	r, err := lookup(name)
+	return r.Model, err
+}
+
+func lookup(name string) (registered, error) {
 	models.RLock()
-	m, ok := models.byName[name]
+	r, ok := models.byName[name]
 	models.RUnlock()
 	if !ok {
-		return Model{}, fmt.Errorf("classifiers: unknown model %q (known: %s)", name, strings.Join(ModelNames(), ", "))
+		return registered{}, fmt.Errorf("classifiers: unknown model %q (known: %s)", name, strings.Join(ModelNames(), ", "))
 	}
-	return m, nil
+	return r, nil
 }
 
 // encodeClassifier stores a fitted classifier under its model's name.
@@ -141,12 +153,12 @@ func decodeClassifier(t tagged) (Classifier, error) {
 	if t.Type == "" {
 		return nil, fmt.Errorf("%w: classifier without a type tag", ErrPipelineFormat)
 	}
-	m, err := Lookup(t.Type)
+	r, err := lookup(t.Type)
 	if err != nil {
 		return nil, fmt.Errorf("%w: unknown classifier type %q (known: %s)", ErrPipelineFormat, t.Type, strings.Join(ModelNames(), ", "))
 	}
 	// A zero value of the model's type, as the file holds all fitted state.
-	c := reflect.New(reflect.TypeOf(m.New(Options{}, 0)).Elem()).Interface().(Stored)
+	c := reflect.New(r.typ.Elem()).Interface().(Stored)
 	if err := decode(t.Value, c); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrPipelineFormat, t.Type, err)
 	}
@@ -224,21 +236,20 @@ func (s ModelSpec) WithFloat32() (ModelSpec, error) {
 	return specOf(s.model, opt), nil
 }
 
-// key identifies the spec in fit fingerprints: the model and its options.
-func (s ModelSpec) key() string {
+// Pipeline returns a factory for pipelines around this model.
+func (s ModelSpec) Pipeline(text VectoriserParams) PipelineFactory {
+	// What the pipelines' fit fingerprints name besides data and seed:
+	// the model, its options and the text settings.
 	b, _ := json.Marshal(struct {
 		Name    string
 		Scale   bool
 		Options Options
-	}{s.Name, s.Scale, s.Options})
-	return string(b)
-}
-
-// Pipeline returns a factory for pipelines around this model.
-func (s ModelSpec) Pipeline(text VectoriserParams) PipelineFactory {
+		Text    VectoriserParams
+	}{s.Name, s.Scale, s.Options, text})
+	key := string(b)
 	return func(seed int64) Pipeline {
 		p := NewPipeline(s.New, s.Scale, text, seed)
-		p.spec = s.key()
+		p.spec = key
 		return p
 	}
 }
