@@ -37,21 +37,27 @@ func (c *Config) Build(name string) (Built, error) {
 			return Built{}, fmt.Errorf("%s: list at least two models", name)
 		}
 		b := Built{Name: name, Members: slices.Clone(members)}
-		var bases []classifiers.PipelineFactory
-		var voters []classifiers.IntersectionMember
-		for _, m := range members {
+		specs := make([]classifiers.ModelSpec, len(members))
+		for i, m := range members {
 			s, err := c.Spec(m)
 			if err != nil {
 				return Built{}, fmt.Errorf("%s: %w", name, err)
 			}
+			specs[i] = s
 			b.Float32 = b.Float32 || s.Options.Float32
-			bases = append(bases, s.Pipeline(text))
-			voters = append(voters, classifiers.IntersectionMember{New: s.Pipeline(text), Threshold: s.Threshold})
 		}
 		if name == ModelStacking {
+			bases := make([]classifiers.PipelineFactory, len(specs))
+			for i, s := range specs {
+				bases[i] = s.Pipeline(text)
+			}
 			// The meta-learner's P(malicious).
 			b.New, b.Score = classifiers.StackingFactory(bases), classifiers.ScoreProbability
 		} else {
+			voters := make([]classifiers.IntersectionMember, len(specs))
+			for i, s := range specs {
+				voters[i] = classifiers.IntersectionMember{New: s.Pipeline(text), Threshold: s.Threshold}
+			}
 			b.New = func(seed int64) classifiers.Pipeline { return classifiers.NewIntersection(voters, seed) }
 			b.Score = classifiers.ScoreVote
 		}
