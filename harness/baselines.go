@@ -60,7 +60,7 @@ func runBaselines(ctx context.Context, cfg *experiments.Config, opt runner.Optio
 	if err != nil {
 		return "", nil, err
 	}
-	preds, err := pypimalPredictions(ctx, cfg, opt, out)
+	preds, err := pypimalPredictions(ctx, cfg, opt, out, all)
 	if err != nil {
 		return "", nil, err
 	}
@@ -78,18 +78,14 @@ func runBaselines(ctx context.Context, cfg *experiments.Config, opt runner.Optio
 // pypimalPredictions are the stacking model's test verdicts (the
 // importance set, usually `all` without leaky features), with seconds per
 // package measured as a fresh extraction (no cache) plus the share of
-// prediction time.
-func pypimalPredictions(ctx context.Context, cfg *experiments.Config, opt runner.Options, out *runner.Outcome) ([]baselines.Prediction, error) {
+// prediction time. all is the manifest.
+func pypimalPredictions(ctx context.Context, cfg *experiments.Config, opt runner.Options, out *runner.Outcome, all []dataset.Row) ([]baselines.Prediction, error) {
 	model := experiments.ModelStacking
 	scores, threshold, ok := out.TestScores(cfg.Importance.Set, cfg.Importance.Leaky, model)
 	if !ok {
 		return nil, fmt.Errorf("baselines: no %s cell on set %q to compare with", model, cfg.Importance.Set)
 	}
 	rows := make([]dataset.Row, len(out.Test.Rows))
-	all, err := dataset.ReadManifestFile(filepath.Join(opt.DataDir, "manifest.csv"))
-	if err != nil {
-		return nil, err
-	}
 	byID := map[string]dataset.Row{}
 	for _, r := range all {
 		byID[r.ID] = r

@@ -145,12 +145,13 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 	}
 	logf("fit on %d rows (%.0fs)", len(y), time.Since(t0).Seconds())
 
-	m, err := newModel(cfg, set, sel, built, th, p, pj, trained, y)
+	cfgYAML, err := yaml.Marshal(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("train: config: %w", err)
 	}
+	m := newModel(cfg, set, sel, built, th, p, pj, trained, y)
 	m.Training = Training{
-		Created: start.UTC().Format(time.RFC3339), DatasetDigest: dataset.Digest(trainRows), Config: m.Training.Config,
+		Created: start.UTC().Format(time.RFC3339), DatasetDigest: dataset.Digest(trainRows), Config: string(cfgYAML),
 		Seed: cfg.Seed, Rows: len(y), Malicious: nMal, Benign: len(y) - nMal, Failed: len(failed), CV: cvs,
 		Seconds: math.Round(time.Since(start).Seconds()*10) / 10,
 	}
@@ -158,10 +159,9 @@ func Train(ctx context.Context, cfg *experiments.Config, opt TrainOptions) (*Mod
 }
 
 // newModel assembles the model file of pipeline p (stored as pj), fitted on
-// the training rows with labels y; Training is left to Train but for the
-// config.
+// the training rows with labels y; Train fills in Training.
 func newModel(cfg *experiments.Config, set featuresets.Set, sel featuresets.Selection, built experiments.Built,
-	th Threshold, p classifiers.Pipeline, pj []byte, trained []featuresets.TableRow, y []int) (*Model, error) {
+	th Threshold, p classifiers.Pipeline, pj []byte, trained []featuresets.TableRow, y []int) *Model {
 	names := featuresets.Names()
 	m := &Model{
 		Kind: fileKind, Format: FormatVersion, PypimalVersion: Version(), ExtractorVersion: featuresets.ExtractorVersion,
@@ -177,12 +177,7 @@ func newModel(cfg *experiments.Config, set featuresets.Set, sel featuresets.Sele
 	for j, c := range m.Columns {
 		m.ColumnNames[j] = names[c]
 	}
-	cfgYAML, err := yaml.Marshal(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: config: %w", err)
-	}
-	m.Training.Config = string(cfgYAML)
-	return m, nil
+	return m
 }
 
 // oofThreshold chooses the decision threshold on the out-of-fold scores of
