@@ -3,6 +3,7 @@ package classifiers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -108,12 +109,7 @@ func Register(m Model) {
 func ModelNames() []string {
 	models.RLock()
 	defer models.RUnlock()
-	names := make([]string, 0, len(models.byName))
-	for k := range models.byName {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(models.byName))
 }
 
 // Lookup returns the registered model of that name.

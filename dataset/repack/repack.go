@@ -14,9 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math/rand/v2"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -192,7 +194,7 @@ func newSource(p *dataset.Package) (*source, error) {
 			pm[strings.TrimSuffix(top, ".py")] = true
 		}
 	}
-	s.packages, s.pymods = sortedKeys(pk), sortedKeys(pm)
+	s.packages, s.pymods = slices.Sorted(maps.Keys(pk)), slices.Sorted(maps.Keys(pm))
 	return s, nil
 }
 
@@ -221,7 +223,7 @@ func (s *source) topLevel() []string {
 	for _, e := range s.extmods {
 		set[strings.SplitN(e, ".", 2)[0]] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // mainPackage is the import package the templates talk about: the one named
@@ -327,15 +329,6 @@ func splitDir(p string) (string, string) {
 		return "", p
 	}
 	return p[:i], p[i+1:]
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var pyKeywords = map[string]bool{

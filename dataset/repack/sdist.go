@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,14 +55,7 @@ func (t *tree) addString(p, s string) bool { return t.add(p, []byte(s)) }
 
 func (t *tree) has(p string) bool { _, ok := t.files[p]; return ok }
 
-func (t *tree) paths() []string {
-	out := make([]string, 0, len(t.files))
-	for p := range t.files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
+func (t *tree) paths() []string { return slices.Sorted(maps.Keys(t.files)) }
 
 // SdistWith is Sdist with the template and layout chosen or forced by o.
 func SdistWith(p *dataset.Package, o Options) ([]byte, error) {
@@ -318,7 +313,7 @@ func dottedPackages(s *source) []string {
 			set[strings.ReplaceAll(dir, "/", ".")] = true
 		}
 	}
-	out := sortedKeys(set)
+	out := slices.Sorted(maps.Keys(set))
 	if len(out) == 0 {
 		out = append(out, s.packages...) // namespace packages: name the tops
 	}
